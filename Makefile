@@ -58,7 +58,7 @@ lock: $(STAMP)
 	   $(PY) -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.txt
 
 strip: $(STAMP)
-	$(PY) -m course_utils.notebook_tools strip notebooks
+	$(PY) -m autograder.nbtools strip notebooks
 
 clean:
 	rm -rf build release grading-out test-artifacts .pytest_cache
