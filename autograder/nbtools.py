@@ -48,14 +48,19 @@ def strip_outputs(nb) -> bool:
     return changed
 
 
-def blank(nb):
-    """A copy of ``nb`` as a student receives it: solutions replaced, hidden tests removed."""
+def blank(nb, keep_hidden: bool = False):
+    """A copy of ``nb`` as a student receives it: solutions replaced, hidden tests removed.
+
+    ``keep_hidden=True`` keeps the hidden tests, as the grader runs them against a blank
+    submission (a test cell made only of hidden tests would otherwise be empty and "pass").
+    """
     nb = nbformat.from_dict(nb)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = SOLUTION_RE.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", cell.source)
-            cell.source = HIDDEN_RE.sub("", cell.source)
+            if not keep_hidden:
+                cell.source = HIDDEN_RE.sub("", cell.source)
         elif nbgrader_meta(cell).get("solution"):
             cell.source = "YOUR ANSWER HERE"
     return nb
@@ -121,7 +126,7 @@ def _cmd_check(paths: list[Path]) -> int:
     ok = True
     for f in paths:
         source = nbformat.read(f, as_version=4)
-        for label, nb in (("solution", source), ("blank", blank(source))):
+        for label, nb in (("solution", source), ("blank", blank(source, keep_hidden=True))):
             t0 = time.perf_counter()
             execute(nb, f.parent.resolve())
             dt = time.perf_counter() - t0

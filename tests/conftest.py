@@ -9,6 +9,9 @@ import pytest
 # pytest-xdist runs one worker per core.
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# jsonschema's optional IRI checker builds a grammar on import (~2 s, every nbformat import);
+# nbformat never needs it to read or validate notebooks.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"

@@ -1,0 +1,323 @@
+"""Run one notebook in a bubblewrap sandbox with resource limits and a whole-submission timeout.
+
+Inside the sandbox ``/`` is read-only, ``/tmp`` is a small fresh tmpfs (the work folder), the
+course checkout, its parent folder, the home folders and every folder the grader was given
+(source, build, submissions, output) are replaced by empty tmpfs mounts, and only the Python
+installation, the ``.venv`` and ``course_utils`` are bound back, read-only. There is no network
+(the kernel keeps its own loopback), a private PID namespace (killing the sandbox kills every
+process in it, fork bombs included) and no way back to the grader's files.
+
+When the grader runs as root the worker drops to a uid of its own per job slot (61000 + slot),
+so ``RLIMIT_NPROC`` counts only that sandbox's processes and threads (a grader that is not root
+gets no process limit: it would count all of the user's processes; the PID namespace and the
+timeout still end a fork bomb). Each slot is pinned to one core, so a runaway submission slows
+only its own slot.
+
+Without ``bwrap`` the worker runs with the same limits and uid but no filesystem isolation; the
+grade summary says so.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKER = Path(__file__).with_name("worker.py")
+SANDBOX_WORKER = "/tmp/.grader/worker.py"
+BASE_UID = 61000
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission (each process gets its own memory and CPU limits)."""
+
+    timeout: float = 300.0        # wall clock for the whole notebook, kernel start included
+    memory_mb: int = 4096         # address space per process (torch alone maps ~1 GiB)
+    nproc: int = 256              # processes + threads of the sandbox's uid
+    file_mb: int = 64             # largest file a notebook may write
+    tmp_mb: int = 512             # size of the sandbox's /tmp (the work folder)
+    output_bytes: int = 2_000_000  # outputs kept from the notebook; the rest is dropped
+
+    @property
+    def cpu_seconds(self) -> int:
+        return int(self.timeout) + 5
+
+
+@dataclass
+class Outcome:
+    reply: dict | None      # the worker's verified reply, or None
+    timed_out: bool         # killed by the whole-submission timeout
+    problem: str | None     # why there is no reply (worker crashed, output too large, forged…)
+    seconds: float
+
+
+def have_bwrap() -> bool:
+    return shutil.which("bwrap") is not None
+
+
+def _existing(paths) -> list[str]:
+    out = []
+    for p in paths:
+        p = Path(p).resolve()
+        if p.exists() and str(p) != "/" and str(p) not in out:
+            out.append(str(p))
+    return out
+
+
+def _python_roots() -> list[str]:
+    """What the kernel needs to start: the venv, the base installation, the course package."""
+    import course_utils
+
+    roots = [sys.prefix, sys.base_prefix, Path(sys.executable).resolve().parent.parent,
+             Path(course_utils.__file__).resolve().parent]
+    return _existing(roots)
+
+
+def _others_can_run(path: str) -> bool:
+    """Whether a user other than the owner can reach ``path`` (every parent folder has o+x)."""
+    p = Path(path).resolve()
+    return all(os.stat(folder).st_mode & 0o001 for folder in [p, *p.parents] if folder.is_dir())
+
+
+def _is_under(path: str, folders: list[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+class Sandbox:
+    """Runs notebooks through ``worker.py``; ``hide`` lists folders the notebooks must not see."""
+
+    def __init__(self, limits: Limits, hide: list[Path], use_bwrap: bool | None = None):
+        self.limits = limits
+        self.use_bwrap = have_bwrap() if use_bwrap is None else use_bwrap
+        repo = Path(__file__).resolve().parent.parent
+        hidden = [repo, repo.parent, Path.home(), "/root", "/home", "/mnt", "/media", "/srv",
+                  "/var/tmp", *hide]
+        self.hidden = sorted((p for p in _existing(hidden) if not _is_under(p, ["/tmp"])),
+                             key=len)
+        self.exposed = _python_roots()
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Kill every running sandbox (Ctrl-C); later ``run`` calls return at once."""
+        with self._lock:
+            self._cancelled = True
+            running = list(self._running)
+        for proc in running:
+            _kill(proc, None)
+
+    @property
+    def description(self) -> str:
+        if self.use_bwrap:
+            return "bubblewrap sandbox (read-only /, course hidden, no network, own PID namespace)"
+        who = "its own uid" if self._uid(0) is not None else "the grader's uid"
+        return (f"NO SANDBOX (bwrap not found): resource limits only, running as {who}; "
+                "the course files are not hidden")
+
+    def command(self, uid: int | None) -> list[str]:
+        python = [sys.executable, "-I"]
+        if not self.use_bwrap:
+            return [*python, str(WORKER)]
+        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--perms", "1777", "--size", str(self.limits.tmp_mb * MB), "--tmpfs", "/tmp"]
+        for folder in self.hidden:
+            cmd += ["--tmpfs", folder]
+        made: set[str] = set()
+        for folder in self.exposed:
+            # bwrap would create the missing parents inside a hidden tmpfs with mode 0700,
+            # which the unprivileged worker could not enter
+            for parent in reversed(Path(folder).parents):
+                p = str(parent)
+                if p not in made and p not in self.hidden and _is_under(p, self.hidden):
+                    cmd += ["--perms", "0755", "--dir", p]
+                    made.add(p)
+            cmd += ["--ro-bind", folder, folder]
+        cmd += ["--ro-bind", str(WORKER), SANDBOX_WORKER, "--chdir", "/tmp",
+                "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--die-with-parent", "--new-session"]
+        if uid is not None:  # privileged bwrap: the worker needs these two to drop to ``uid``
+            cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        return cmd + [*python, SANDBOX_WORKER]
+
+    def environment(self) -> dict[str, str]:
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
+               "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1",
+               # one thread per kernel: jobs run side by side on the cores
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        return env
+
+    def _preexec(self, slot: int, uid: int | None):
+        limits = self.limits
+        cores = sorted(os.sched_getaffinity(0))
+
+        def apply():
+            def cap(kind, value):
+                resource.setrlimit(kind, (value, value))
+            cap(resource.RLIMIT_AS, limits.memory_mb * MB)
+            cap(resource.RLIMIT_CPU, limits.cpu_seconds)
+            cap(resource.RLIMIT_FSIZE, limits.file_mb * MB)
+            cap(resource.RLIMIT_CORE, 0)
+            if uid is not None:  # counts the slot's own uid once the worker drops to it
+                cap(resource.RLIMIT_NPROC, limits.nproc)
+            os.sched_setaffinity(0, {cores[slot % len(cores)]})
+        return apply
+
+    def _uid(self, slot: int) -> int | None:
+        """The slot's own uid when running as root — unless, without bwrap, that uid could not
+        even reach the Python installation (say, under /root); then the worker stays root."""
+        if os.geteuid() != 0:
+            return None
+        if not self.use_bwrap and not all(_others_can_run(p) for p in self.exposed):
+            return None
+        return BASE_UID + slot
+
+    def run(self, notebook: dict, slot: int = 0) -> Outcome:
+        uid = self._uid(slot)
+        secret = secrets.token_bytes(32)
+        request = json.dumps({"notebook": notebook, "secret": secret.hex(), "uid": uid,
+                              "cell_timeout": int(self.limits.timeout),
+                              "max_output_bytes": self.limits.output_bytes}).encode()
+        start = time.monotonic()
+        with self._lock:
+            if self._cancelled:
+                return Outcome(None, False, "the run was interrupted", 0.0)
+            proc = subprocess.Popen(self.command(uid), stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env=self.environment(), start_new_session=True,
+                                    preexec_fn=self._preexec(slot, uid))
+            self._running.add(proc)
+        try:
+            return self._communicate(proc, request, secret, uid, start)
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+
+    def _communicate(self, proc, request: bytes, secret: bytes, uid, start: float) -> Outcome:
+        # The reply is the notebook plus its (capped) outputs; anything much larger is hostile.
+        cap = 4 * self.limits.output_bytes + 4 * len(request) + MB
+        out, err, overflow = bytearray(), bytearray(), threading.Event()
+
+        def feed():
+            try:
+                proc.stdin.write(request)
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+        def drain(stream, sink, limit, flag=None):
+            while chunk := stream.read(1 << 16):
+                if len(sink) + len(chunk) > limit:
+                    if flag is not None:
+                        flag.set()
+                        _kill(proc, uid)
+                        return
+                    continue  # stderr: keep the beginning, drop the rest
+                sink.extend(chunk)
+
+        threads = [threading.Thread(target=feed, daemon=True),
+                   threading.Thread(target=drain, args=(proc.stdout, out, cap, overflow), daemon=True),
+                   threading.Thread(target=drain, args=(proc.stderr, err, 8192), daemon=True)]
+        for t in threads:
+            t.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=self.limits.timeout + 15)  # + kernel start-up and shutdown
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        _kill(proc, uid)
+        for t in threads:
+            t.join(timeout=5)
+        seconds = time.monotonic() - start
+        if timed_out:
+            return Outcome(None, True, f"no result after {self.limits.timeout + 15:g} s", seconds)
+        if overflow.is_set():
+            return Outcome(None, False, "the notebook produced more output than the grader "
+                           "accepts", seconds)
+        reply, problem = _verify(bytes(out), secret)
+        if reply is None:
+            tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
+            problem += f" (exit code {proc.returncode}{'; ' + ' | '.join(tail) if tail else ''})"
+        return Outcome(reply, False, problem, seconds)
+
+
+def _verify(raw: bytes, secret: bytes) -> tuple[dict | None, str | None]:
+    digest, _, payload = raw.partition(b"\n")
+    if not raw:
+        return None, "the grading worker ended without a result"
+    expected = hmac.new(secret, payload, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(digest, expected):
+        return None, "the grading worker's result failed its signature check"
+    try:
+        return json.loads(payload), None
+    except ValueError:
+        return None, "the grading worker's result is not valid JSON"
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _kill(proc: subprocess.Popen, uid: int | None) -> None:
+    """Kill the worker, its process group, its descendants and every process of the slot's uid.
+
+    With bwrap, killing the outer bwrap process tears down the PID namespace, which is enough;
+    the rest covers the no-bwrap fallback, where the kernel runs in a session of its own.
+    """
+    victims = [proc.pid, *_descendants(proc.pid)]
+    if uid is not None:
+        victims += _processes_of(uid)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,93 @@
+"""Turn what the sandbox returned into a status and a score. Runs in the trusted parent.
+
+Rule for a test cell (documented in the report): it passes iff the kernel ran it, its
+execute_reply status is ``ok`` and it has no error output. Unlike nbgrader, text on stderr does
+*not* zero a test cell: a harmless warning (overflow in ``exp``) should not cost points, and the
+reply status already catches a failure that was printed instead of raised. All-or-nothing per
+cell, as nbgrader without partial credit.
+
+Statuses: ``graded`` (ran to the end), ``timeout`` (a cell or the whole notebook ran too long),
+``error`` (unreadable file, kernel died, ``sys.exit``, grader failure). Non-graded rows have no
+score: an empty cell in the CSV, never a silent 0.
+"""
+from __future__ import annotations
+
+from .course import Assignment, nbgrader_meta
+from .sandbox import Outcome
+
+GRADED, TIMEOUT, ERROR, MISSING, INVALID = "graded", "timeout", "error", "missing", "invalid"
+
+
+def _cell_name(nb: dict | None, index) -> str:
+    if nb is None or index is None:
+        return "a cell"
+    try:
+        grade_id = nbgrader_meta(nb["cells"][int(index)]).get("grade_id")
+    except (IndexError, KeyError, ValueError, TypeError):
+        return f"cell {index}"
+    return f"cell {grade_id!r}" if grade_id else f"cell {index}"
+
+
+def _error_text(cell: dict) -> str | None:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            value = str(out.get("evalue", ""))
+            return f"{out.get('ename', 'Error')}: {value}"[:500]
+    return None
+
+
+def test_results(assignment: Assignment, nb: dict, replies: dict[str, str]) -> dict[str, dict]:
+    """grade_id -> {"passed", "points", "message"} for every autograded test cell."""
+    by_id = {}
+    for index, cell in enumerate(nb["cells"]):
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id:
+            by_id[grade_id] = (index, cell)
+    results = {}
+    for test in assignment.tests:
+        index, cell = by_id[test.grade_id]
+        reply = replies.get(str(index))
+        error = _error_text(cell)
+        if reply is None:
+            message = "not run"
+        elif error:
+            message = error
+        elif reply != "ok":
+            message = f"the cell ended with status {reply!r} but showed no error"
+        else:
+            message = ""
+        results[test.grade_id] = {"passed": not message, "points": test.points,
+                                  "message": message}
+    return results
+
+
+def score(assignment: Assignment, outcome: Outcome, timeout: float) -> dict:
+    """Status, score, reason, per-test results and flags for one executed submission."""
+    result = {"status": GRADED, "score": None, "reason": "", "tests": {}, "flags": []}
+    reply = outcome.reply
+    if outcome.timed_out:
+        return {**result, "status": TIMEOUT,
+                "reason": f"still running after the whole-notebook limit of {timeout:g} s; killed"}
+    if reply is None:
+        return {**result, "status": ERROR, "reason": outcome.problem or "no result"}
+    nb, failure = reply.get("notebook"), reply.get("failure")
+    if reply.get("truncated"):
+        result["flags"].append("output truncated: the notebook printed more than the grader keeps")
+    if failure and failure["kind"] == "timeout":
+        return {**result, "status": TIMEOUT, "notebook": nb,
+                "reason": f"{_cell_name(nb, failure.get('cell'))} ran longer than {timeout:g} s"}
+    if failure and failure["kind"] == "kernel_died":
+        return {**result, "status": ERROR, "notebook": nb,
+                "reason": f"the kernel died while running {_cell_name(nb, failure.get('cell'))} "
+                          "(os._exit, out of memory, or a crash)"}
+    if failure or nb is None:
+        message = (failure or {}).get("message", "no notebook returned")
+        return {**result, "status": ERROR, "reason": f"grading failed: {message}"}
+    for index, cell in enumerate(nb["cells"]):
+        text = _error_text(cell) if cell.get("cell_type") == "code" else None
+        if text and text.startswith("SystemExit"):
+            return {**result, "status": ERROR, "notebook": nb,
+                    "reason": f"{_cell_name(nb, index)} called sys.exit() ({text})"}
+    tests = test_results(assignment, nb, reply.get("replies", {}))
+    total = sum(t["points"] for t in tests.values() if t["passed"])
+    return {**result, "score": total, "tests": tests, "notebook": nb}
