@@ -7,8 +7,9 @@ installation, the ``.venv`` and ``course_utils`` are bound back, read-only. Ther
 (the kernel keeps its own loopback), a private PID namespace (killing the sandbox kills every
 process in it, fork bombs included) and no way back to the grader's files.
 
-When the grader runs as root the worker drops to a uid of its own per job slot (61000 + slot),
-so ``RLIMIT_NPROC`` counts only that sandbox's processes and threads (a grader that is not root
+When the grader runs as root the worker drops to a uid of its own per job slot and grader
+process (``slot_uid``: unique while the grader runs, so two grading runs on one machine never
+count or kill each other's processes), so ``RLIMIT_NPROC`` counts only that sandbox's processes and threads (a grader that is not root
 gets no process limit: it would count all of the user's processes; the PID namespace and the
 timeout still end a fork bomb). Each slot is pinned to one core, so a runaway submission slows
 only its own slot.
@@ -35,7 +36,14 @@ from pathlib import Path
 
 WORKER = Path(__file__).with_name("worker.py")
 SANDBOX_WORKER = "/tmp/.grader/worker.py"
-BASE_UID = 61000
+BASE_UID = 1_000_000
+SLOTS_PER_RUN = 64
+
+
+def slot_uid(slot: int, pid: int | None = None) -> int:
+    """A uid no other live grader uses: derived from this grader's pid (unique while it runs)."""
+    pid = os.getpid() if pid is None else pid
+    return BASE_UID + pid * SLOTS_PER_RUN + slot % SLOTS_PER_RUN
 MB = 1 << 20
 
 
@@ -136,12 +144,13 @@ class Sandbox:
         for folder in self.hidden:
             cmd += ["--tmpfs", folder]
         made: set[str] = set()
+        fresh = [*self.hidden, "/tmp"]  # folders replaced by an empty tmpfs
         for folder in self.exposed:
-            # bwrap would create the missing parents inside a hidden tmpfs with mode 0700,
-            # which the unprivileged worker could not enter
+            # bwrap would create the missing parents inside a fresh tmpfs with mode 0700, which
+            # the unprivileged worker could not enter (e.g. a checkout in a mktemp -d folder)
             for parent in reversed(Path(folder).parents):
                 p = str(parent)
-                if p not in made and p not in self.hidden and _is_under(p, self.hidden):
+                if p not in made and p not in fresh and _is_under(p, fresh):
                     cmd += ["--perms", "0755", "--dir", p]
                     made.add(p)
             cmd += ["--ro-bind", folder, folder]
@@ -186,7 +195,7 @@ class Sandbox:
             return None
         if not self.use_bwrap and not all(_others_can_run(p) for p in self.exposed):
             return None
-        return BASE_UID + slot
+        return slot_uid(slot)
 
     def run(self, notebook: dict, slot: int = 0) -> Outcome:
         uid = self._uid(slot)
