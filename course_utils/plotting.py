@@ -229,10 +229,11 @@ def loss_curves(curves: Mapping[str, np.ndarray], ax: Axes | None = None, log: b
     curves = _labelled(curves, "curves")
     if not curves:
         raise ValueError("curves must hold at least one labelled curve, got an empty dict")
+    # Check every curve before drawing, so bad input leaves no half-made figure behind.
+    data = {label: _curve_xy(curve, f"curves[{label!r}]") for label, curve in curves.items()}
     ax = _axes(ax)
     lines = {}
-    for i, (label, curve) in enumerate(curves.items()):
-        x, y = _curve_xy(curve, f"curves[{label!r}]")
+    for i, (label, (x, y)) in enumerate(data.items()):
         lines[label], = ax.plot(x, y, **style(i), markevery=max(1, len(x) // 10), markersize=5,
                                 linewidth=1.6, label=label)
     if log:

@@ -188,10 +188,15 @@ def test_run_optimizer_diverging_run_keeps_shape_and_ends_in_nan():
     assert landscape.value(path).shape == (11,)
 
 
-def test_run_optimizer_keeps_w0():
+def test_run_optimizer_keeps_w0_even_when_step_fn_updates_in_place():
+    def in_place(w):  # a student's `w -= ...`: must not reach the caller's w0 or earlier rows
+        w *= 0.5
+        return w
+
     w0 = np.array([1.0, -1.0])
-    run_optimizer(lambda w: w - 0.1 * w, w0, 5)
+    path = run_optimizer(in_place, w0, 3)
     np.testing.assert_array_equal(w0, [1.0, -1.0])
+    np.testing.assert_array_equal(path[:, 0], [1.0, 0.5, 0.25, 0.125])
 
 
 @pytest.mark.parametrize("call, error, name", [
