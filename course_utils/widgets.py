@@ -1,4 +1,4 @@
-"""Live explorers: drag a slider, watch gradient descent change (notebooks 01, 02, 03, 06–08).
+"""Live explorers: drag a slider, watch gradient descent change (notebooks 01–09).
 
 Each explorer is one function that builds an :class:`Explorer` — the widget box, the figure,
 its artists and controls — and shows itself when it is the last expression of a cell::
@@ -12,15 +12,19 @@ explorer                           notebooks   controls
 ``learning_rate_explorer_1d()``    01          η (log), start w0, loss (parabola / double well)
 ``learning_rate_explorer_2d()``    02          η (log), start (sliders or a click)
 ``batch_size_explorer()``          03          batch size B, η, shuffle
+``softmax_explorer()``             04          logits z₁ z₂ z₃, true class, temperature T
+``backprop_explorer()``            05          depth, activation, initial weight scale g
 ``optimizer_race()``               06, 07      landscape, η (SGD family / adaptive), β, α, β1,
                                                β2, start (sliders or a click), show/hide,
                                                step-by-step playback, arrows
 ``schedule_explorer()``            08          schedule, lr0, warmup steps
+``training_explorer()``            09          optimizer, η₀, batch size, schedule, warmup,
+                                               hidden units (retrains on release)
 =================================  ==========  ================================================
 
-Every trajectory comes from the reference update rules in ``course_utils.optim`` and the
-landscapes of ``course_utils.landscapes``; a student's own rule can join the optimizer race
-(``optimizer_race(your_rules={"adam": adam_step})``).
+Every number comes from the reference code — the update rules of ``course_utils.optim``, the
+landscapes of ``course_utils.landscapes``, ``losses``, ``nn``, ``schedules``; a student's own
+rule can join the optimizer race (``optimizer_race(your_rules={"adam": adam_step})``).
 
 How they stay fast and clean:
 
@@ -28,24 +32,29 @@ How they stay fast and clean:
   a control change recomputes the numbers, calls ``set_data`` on the existing artists and
   redraws only those over the cached background (blitting). Axes limits are fixed per scene
   so that a slider move never re-renders the static parts.
-- Under ``%matplotlib widget`` (ipympl) the figure is a live canvas; figures are reused by
-  name, so re-running a cell replaces the explorer (closing the old one's widgets) instead of
-  piling up figures. Without ipympl (Colab, the inline backend, tests) the figure is shown as
-  a PNG in an ``Image`` widget: same controls, same numbers.
+- In a Jupyter kernel with ipympl installed, the explorer's figure gets an ipympl canvas of its
+  own: a live figure without ``%matplotlib widget``, so the notebook's backend — and every
+  other figure of the notebook — stays inline. Re-running the cell replaces the explorer of
+  that name (closing the old one's widgets) instead of piling up canvases. Elsewhere (Colab,
+  scripts, tests) the figure is shown as a PNG in an ``Image`` widget: same controls, same
+  numbers.
 - An error in a callback (e.g. a student's rule raising) is printed in the explorer's
   ``Output`` area, not lost in the kernel log.
 
 ``measure_update_latency(explorer)`` times slider change → figure rendered, for the benchmark;
 ``python -m course_utils.widgets`` prints it for every explorer (set
-``MPLBACKEND=module://ipympl.backend_nbagg`` to measure the ipympl path).
+``MPLBACKEND=module://ipympl.backend_nbagg`` to measure the ipympl path outside a kernel).
 """
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import math
+import sys
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -55,7 +64,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_utils import _validate as check
-from course_utils import data, landscapes, losses, optim, plotting, schedules
+from course_utils import data, landscapes, losses, nn, optim, plotting, schedules
 
 __all__ = [
     "Explorer",
@@ -65,8 +74,11 @@ __all__ = [
     "learning_rate_explorer_1d",
     "learning_rate_explorer_2d",
     "batch_size_explorer",
+    "softmax_explorer",
+    "backprop_explorer",
     "optimizer_race",
     "schedule_explorer",
+    "training_explorer",
     "measure_update_latency",
 ]
 
@@ -139,11 +151,13 @@ class Explorer:
             self._busy = busy
 
     def close(self) -> None:
-        """Close the widgets and the figure (frees the kernel-side objects)."""
+        """Close the widgets, the canvas and its toolbar (frees the kernel-side objects)."""
         _close_tree(self.box)
-        if self.live:
-            import matplotlib.pyplot as plt
-            plt.close(self.figure)
+        toolbar = getattr(self.figure.canvas, "toolbar", None)
+        if isinstance(toolbar, ipw.Widget):
+            toolbar.close()
+        if _LIVE_FIGURES.get(self.name) is self.figure:
+            del _LIVE_FIGURES[self.name]
 
     def _repr_mimebundle_(self, **kwargs):
         return self.box._repr_mimebundle_(**kwargs)
@@ -158,9 +172,51 @@ def _close_tree(widget: ipw.Widget) -> None:
     widget.close()
 
 
+# Which live figure holds which explorer name, so that re-running a cell replaces the explorer
+# it built before (closing its widgets) instead of leaving a second live canvas in the kernel.
+# The only module state; it changes nothing a computation returns.
+_LIVE_FIGURES: dict[str, Figure] = {}
+
+
 def _ipympl_active() -> bool:
     backend = matplotlib.get_backend().lower()
     return "ipympl" in backend or backend == "widget"
+
+
+def _kernel_shows_ipympl() -> bool:
+    """True in a Jupyter kernel whose frontend can show an ipympl canvas (not Colab's)."""
+    if "google.colab" in sys.modules or importlib.util.find_spec("ipympl") is None:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _live_possible() -> bool:
+    return _ipympl_active() or _kernel_shows_ipympl()
+
+
+def _ipympl_canvas_classes():
+    """ipympl's ``Canvas`` and ``FigureManager``, imported without changing the backend.
+
+    ``import ipympl`` runs ``matplotlib.use("module://ipympl.backend_nbagg")`` when matplotlib
+    is already imported (ipympl 0.10): every later figure of the notebook would become a
+    widget. The backend in force before the import is put back (once per kernel: later imports
+    are cached and change nothing).
+    """
+    before = dict.__getitem__(matplotlib.rcParams, "backend")  # raw: may be "not chosen yet"
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    if dict.__getitem__(matplotlib.rcParams, "backend") != before:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and isinstance(before, str):
+            pyplot.switch_backend(before)  # pyplot also caches the backend module
+        else:
+            dict.__setitem__(matplotlib.rcParams, "backend", before)
+            dict.__setitem__(matplotlib.rcParamsDefault, "backend", before)
+    return Canvas, FigureManager
 
 
 class _Stage:
@@ -173,35 +229,37 @@ class _Stage:
     every contour, tick and label. Call ``render(full=True)`` after changing anything static
     (axes limits, contours, titles).
 
-    Live (ipympl): the figure is a pyplot figure under its name (an older explorer of that
-    name is closed first, so re-running a cell never piles figures up) shown by its canvas
-    widget; ``canvas.blit`` ships the changed pixels to the browser. Otherwise (Colab, the
-    inline backend, tests): a figure outside pyplot, so the inline backend never prints it
-    a second time, shown as a PNG in an ``Image`` widget.
+    Live (a Jupyter kernel with ipympl, or the ipympl backend): the figure gets an ipympl
+    canvas of its own — outside pyplot, so the notebook's backend (``%matplotlib inline``)
+    stays as it is for every other figure, and no ``%matplotlib widget`` is needed. An older
+    explorer of the same name is closed first, so re-running a cell never piles canvases up;
+    ``canvas.blit`` ships the changed pixels to the browser. Otherwise (Colab, scripts,
+    tests): the figure is shown as a PNG in an ``Image`` widget.
     """
 
     def __init__(self, name: str, figsize: tuple[float, float]):
-        self.live = _ipympl_active()
+        self.live = _live_possible()
         self.artists: dict[str, Any] = {}
         self._background = None
+        self.figure = Figure(figsize=figsize, dpi=100)
         if self.live:
-            import matplotlib.pyplot as plt
-            if plt.fignum_exists(name):
-                previous = plt.figure(name)
-                close_previous = getattr(previous, "_close_explorer", None)
-                if close_previous is not None:
-                    close_previous()
-                plt.close(previous)
-            with plt.ioff():  # placed in the explorer's box, not displayed on creation
-                self.figure = plt.figure(num=name, figsize=figsize)
-            canvas = self.figure.canvas
+            Canvas, FigureManager = _ipympl_canvas_classes()
+            previous = _LIVE_FIGURES.pop(name, None)
+            close_previous = getattr(previous, "_close_explorer", None)
+            if close_previous is not None:
+                close_previous()
+            canvas = Canvas(self.figure)
+            with warnings.catch_warnings():  # ipympl 0.10's Toolbar trips a traitlets warning
+                warnings.simplefilter("ignore", DeprecationWarning)
+                FigureManager(canvas, 0)  # answers the page's resize / refresh / dpi messages
             canvas.header_visible = False
             canvas.footer_visible = False
             canvas.resizable = False
+            canvas.toolbar_visible = False  # pan/zoom would fight the fixed, blitted axes
+            _LIVE_FIGURES[name] = self.figure
             self.view = canvas
         else:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
-            self.figure = Figure(figsize=figsize, dpi=100)
             FigureCanvasAgg(self.figure)
             self.view = ipw.Image(format="png",
                                   layout=ipw.Layout(max_width=f"{figsize[0] * 100:.0f}px"))
@@ -818,6 +876,292 @@ def batch_size_explorer(lr: float = 0.05, batch_size: int = 8, n_samples: int = 
         refresh, output, state)
 
 
+def _one_blas_thread():
+    """A context that runs numpy's BLAS on one thread, for the small matrices of the MLPs here.
+
+    On (256, 32) matrices BLAS threads only cost: a pass is 10–40× slower with two threads
+    when the cores are busy (1.5 ms → 30–70 ms measured). The controller is built once per
+    explorer; entering ``limit`` then costs microseconds, and leaving it restores the threads.
+    """
+    from threadpoolctl import ThreadpoolController  # installed with scikit-learn
+
+    controller = ThreadpoolController()
+    return lambda: controller.limit(limits=1, user_api="blas")
+
+
+# ---------------------------------------------------------------- 04: softmax and cross-entropy
+
+_LOGIT_RANGE = (-5.0, 5.0)
+_TEMPERATURE_RANGE = (0.1, 10.0)
+
+
+def softmax_explorer(logits=(2.0, 1.0, -1.0), true_class: int = 0, temperature: float = 1.0,
+                     name: str = "softmax explorer") -> Explorer:
+    """Three logits, the true class and a temperature → softmax, the loss and its gradient.
+
+    With u = z / T (the logits divided by the temperature T), ŷ = softmax(u), y the one-hot
+    vector of the true class c and L = −log ŷ_c (the cross-entropy of one example):
+
+        ∂L/∂u = ŷ − y      (its entries sum to 0: ŷ_c − 1 ∈ (−1, 0), the others ŷ_j ∈ (0, 1))
+        ∂L/∂z = (ŷ − y)/T
+
+    Left: the logits z as bars. Middle: ŷ as bars, y marked, L written. Right: ŷ − y as bars.
+    The numbers come from ``losses.softmax``, ``losses.cross_entropy`` and
+    ``losses.cross_entropy_grad`` (N = 1, so its 1/N is 1).
+
+    Args:
+        logits: the three initial logits (z₁, z₂, z₃), each in [−5, 5]; default (2, 1, −1).
+        true_class: c, 0, 1 or 2 (shown as class 1, 2, 3); default 0.
+        temperature: T in [0.1, 10]; default 1.
+        name: figure name.
+
+    Controls: ``z1``, ``z2``, ``z3``, ``true_class``, ``T``. Artists: ``logit_<j>``,
+    ``prob_<j>``, ``grad_<j>`` (j = 0, 1, 2: bars whose height is the value), ``target`` (y, as
+    markers), ``loss_text``. State: ``logits``, ``probabilities``, ``gradient``, ``loss``.
+    """
+    z0 = check.as_array(logits, "logits", ndim=1)
+    if z0.shape != (3,) or np.any(z0 < _LOGIT_RANGE[0]) or np.any(z0 > _LOGIT_RANGE[1]):
+        raise ValueError(f"logits must be three numbers in [{_LOGIT_RANGE[0]:g}, "
+                         f"{_LOGIT_RANGE[1]:g}], got {z0.tolist()}")
+    true_class = check.integer(true_class, "true_class", minimum=0)
+    if true_class > 2:
+        raise ValueError(f"true_class must be 0, 1 or 2, got {true_class}")
+    temperature = check.positive(temperature, "temperature")
+    if not _TEMPERATURE_RANGE[0] <= temperature <= _TEMPERATURE_RANGE[1]:
+        raise ValueError(f"temperature must be in {list(_TEMPERATURE_RANGE)}, got {temperature}")
+    classes = np.arange(3)
+    colours = plotting.OKABE_ITO
+
+    stage = _Stage(name, (10, 3.8))
+    fig = stage.figure
+    ax_logits, ax_probs, ax_grad = fig.subplots(1, 3, gridspec_kw={"wspace": 0.32})
+    fig.subplots_adjust(left=0.06, right=0.99, top=0.86, bottom=0.15)
+    artists: dict[str, Any] = {}
+    for prefix, ax in (("logit", ax_logits), ("prob", ax_probs), ("grad", ax_grad)):
+        bars = ax.bar(classes, np.zeros(3), width=0.6, color=colours["blue"], edgecolor="black",
+                      linewidth=0.6)
+        for j, bar in enumerate(bars):
+            artists[f"{prefix}_{j}"] = bar
+        ax.set_xticks(classes, [f"{j + 1}" for j in classes])
+        ax.set_xlabel("class j")
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.grid(True, axis="y", alpha=0.3)
+    target, = ax_probs.plot([], [], "_", color="black", ms=26, mew=2.5, label="target y (one-hot)")
+    loss_text = ax_probs.text(0.5, 0.97, "", transform=ax_probs.transAxes, ha="center", va="top",
+                              fontsize=9, bbox=dict(facecolor="white", alpha=0.85, lw=0))
+    artists.update(target=target, loss_text=loss_text)
+    ax_logits.set_ylim(_LOGIT_RANGE[0] - 0.5, _LOGIT_RANGE[1] + 0.5)
+    ax_logits.set_ylabel("logit z_j")
+    ax_logits.set_title("logits z  (softmax sees z / T)", fontsize=10)
+    ax_probs.set_ylim(0, 1.18)
+    ax_probs.set_ylabel("probability ŷ_j")
+    ax_probs.set_title("ŷ = softmax(z / T) (bars),  target y (—)", fontsize=10)
+    ax_grad.set_ylim(-1.05, 1.05)
+    ax_grad.set_ylabel("∂L/∂(z_j / T)")
+    ax_grad.set_title("gradient ŷ − y  (sums to 0)", fontsize=10)
+
+    controls = {
+        f"z{j + 1}": _slider(f"z{'₁₂₃'[j]}", float(z0[j]), *_LOGIT_RANGE, 0.1) for j in classes
+    }
+    controls["true_class"] = ipw.ToggleButtons(options=[("1", 0), ("2", 1), ("3", 2)],
+                                               value=true_class, description="true class",
+                                               style={"button_width": "40px"})
+    controls["T"] = _log_slider("temperature T", temperature, *_TEMPERATURE_RANGE)
+    summary = ipw.HTML()
+    state: dict[str, Any] = {}
+    output = ipw.Output()
+
+    def refresh():
+        z = np.array([controls[f"z{j + 1}"].value for j in classes])
+        c, T = controls["true_class"].value, controls["T"].value
+        scaled = (z / T)[None, :]  # one example: the losses module works on (N, C)
+        y_hat = losses.softmax(scaled)[0]
+        loss = losses.cross_entropy(scaled, np.array([c]))
+        gradient = losses.cross_entropy_grad(scaled, np.array([c]))[0]
+        for j in classes:
+            colour = colours["vermillion"] if j == c else colours["blue"]
+            for prefix, value in (("logit", z[j]), ("prob", y_hat[j]), ("grad", gradient[j])):
+                artists[f"{prefix}_{j}"].set_height(value)
+                artists[f"{prefix}_{j}"].set_facecolor(colour)
+        target.set_data(classes, (classes == c).astype(float))
+        loss_text.set_text(f"L = −log ŷ_{c + 1} = {loss:.3g}")
+        summary.value = (
+            f"ŷ = [{', '.join(f'{p:.3f}' for p in y_hat)}],  L = −log ŷ<sub>{c + 1}</sub> = "
+            f"{loss:.4g},  ŷ − y = [{', '.join(f'{g:+.3f}' for g in gradient)}] "
+            f"(sum {np.sum(gradient):+.1e});  ∂L/∂z = (ŷ − y)/T with T = {T:.3g}")
+        state.update(logits=z, probabilities=y_hat, gradient=gradient, loss=loss)
+        stage.render()
+
+    class_row = ipw.HBox([controls["true_class"], controls["T"]])
+    return _assemble(
+        name, stage, artists, controls, {"summary": summary},
+        [ipw.HBox([controls["z1"], controls["z2"], controls["z3"]]), class_row, summary],
+        refresh, output, state, primary="z1")
+
+
+# ---------------------------------------------------------------- 05: gradients through depth
+
+_GRADIENT_AXIS = (1e-12, 1e8)
+_SPREAD_AXIS = 1e5
+
+
+def _deep_mlp_pass(X, labels, depth, activation, weight_scale, width, seed):
+    """One forward and backward pass of a deep MLP of ``course_utils.nn``.
+
+    The MLP 64 → width (× depth) → 10 starts from torch's initial weights (``nn.MLP``), each
+    W⁽ˡ⁾ then multiplied by ``weight_scale``. Returns the loss, ‖∂L/∂W⁽ˡ⁾‖ (Frobenius) for
+    l = 1 … depth + 1, and the pre-activations s⁽ˡ⁾ (N, width) of the hidden layers.
+    """
+    mlp = nn.MLP((X.shape[1],) + (width,) * depth + (10,), activation=activation, seed=seed)
+    for W in mlp.params[::2]:
+        W *= weight_scale  # the live arrays: the layers compute with the scaled weights
+    preacts, out = [], X
+    for layer in mlp.layers[:-1]:  # the same pass as mlp.forward, keeping s⁽ˡ⁾ for the plot
+        out = layer.forward(out)
+        if isinstance(layer, nn.Linear):
+            preacts.append(out)
+    logits = mlp.forward(X)
+    grads = mlp.backward(losses.cross_entropy_grad(logits, labels))
+    norms = np.array([np.linalg.norm(dW) for dW in grads[::2]])
+    return losses.cross_entropy(logits, labels), norms, preacts
+
+
+def backprop_explorer(depth: int = 6, activation: str = "sigmoid", weight_scale: float = 1.0,
+                      width: int = 32, batch_size: int = 256, max_depth: int = 10, seed: int = 0,
+                      name: str = "backprop explorer") -> Explorer:
+    """Depth, activation and initial weight scale → the gradient's size at every layer.
+
+    A deep, narrow MLP of ``course_utils.nn`` (64 → width → … → width → 10, ``depth`` hidden
+    layers, torch's initial weights with every W⁽ˡ⁾ multiplied by the scale g) does one forward
+    and one backward pass of the mean cross-entropy on a fixed batch of digits. Backprop
+    multiplies δ by W⁽ˡ⁾ᵀ and by σ′(s⁽ˡ⁾) at every layer on its way down, so the gradient
+    shrinks geometrically (vanishing: σ′ ≤ ¼ for the sigmoid, or a small g) or grows
+    (exploding: a large g).
+
+    Left: ‖∂L/∂W⁽ˡ⁾‖ (Frobenius norm) per layer l = 1 … depth + 1, log scale. Right: the
+    pre-activations s⁽ˡ⁾ of each hidden layer over the batch and the units: median (marker),
+    10–90 % (thick) and 1–99 % (thin) percentiles, on a symlog scale — they shrink to 0 or
+    spread into the flat tails of the sigmoid and tanh.
+
+    Args:
+        depth: initial number of hidden layers, 1 … max_depth; default 6.
+        activation: "sigmoid", "tanh" or "relu"; default "sigmoid".
+        weight_scale: g in [0.1, 10]; default 1 (torch's ``nn.Linear`` initialisation).
+        width: units per hidden layer; default 32.
+        batch_size: digits in the batch (the first of ``data.load_digits().X_train``); default 256.
+        max_depth: the depth slider's maximum; default 10.
+        seed: the MLP's seed; default 0.
+        name: figure name.
+
+    Controls: ``depth``, ``activation``, ``weight_scale``. Artists: ``grad_<l>`` (bars,
+    l = 1 … max_depth + 1, top = ‖∂L/∂W⁽ˡ⁾‖; unused layers hidden), ``median``, ``spread_10_90``,
+    ``spread_1_99`` (lines over the hidden layers l = 1 … depth). State: ``loss``,
+    ``grad_norms``, ``percentiles`` ((depth, 5): 1, 10, 50, 90, 99 %).
+    """
+    max_depth = check.integer(max_depth, "max_depth", minimum=1)
+    depth = check.integer(depth, "depth", minimum=1)
+    if depth > max_depth:
+        raise ValueError(f"depth must be <= max_depth = {max_depth}, got {depth}")
+    activations = ["sigmoid", "tanh", "relu"]
+    if activation not in activations:
+        raise ValueError(f"activation must be one of {activations}, got {activation!r}")
+    weight_scale = check.positive(weight_scale, "weight_scale")
+    if not 0.1 <= weight_scale <= 10:
+        raise ValueError(f"weight_scale must be in [0.1, 10], got {weight_scale}")
+    width = check.integer(width, "width", minimum=1)
+    batch_size = check.integer(batch_size, "batch_size", minimum=1)
+    seed = check.integer(seed, "seed", minimum=0)
+    digits = data.load_digits()
+    X, labels = digits.X_train[:batch_size], digits.y_train[:batch_size]
+
+    stage = _Stage(name, (10, 4.2))
+    fig = stage.figure
+    ax_grad, ax_spread = fig.subplots(1, 2, gridspec_kw={"wspace": 0.22})
+    fig.subplots_adjust(left=0.075, right=0.98, top=0.88, bottom=0.14)
+    colours = plotting.OKABE_ITO
+    low, high = _GRADIENT_AXIS
+    layers = np.arange(1, max_depth + 2)
+    artists: dict[str, Any] = {}
+    for layer, bar in zip(layers, ax_grad.bar(layers, np.ones(len(layers)), bottom=low,
+                                              width=0.65, color=colours["blue"],
+                                              edgecolor="black", linewidth=0.6)):
+        artists[f"grad_{layer}"] = bar
+    ax_grad.set_yscale("log")
+    ax_grad.set_ylim(low, high)  # fixed: a slider move redraws only the bars
+    ax_grad.set_xlim(0.4, max_depth + 1.6)
+    ax_grad.set_xticks(layers)
+    ax_grad.set_xlabel("layer l  (1 = first, nearest the input; the last is the output layer)")
+    ax_grad.set_ylabel("‖∂L/∂W⁽ˡ⁾‖  (log scale)")
+    ax_grad.set_title("gradient norm per layer", fontsize=10)
+    ax_grad.grid(True, axis="y", alpha=0.3)
+    ax_spread.axhspan(-2, 2, color=colours["bluish_green"], alpha=0.15, lw=0,
+                      label="|s| < 2: sigmoid/tanh not saturated")
+    thin, = ax_spread.plot([], [], color=colours["blue"], lw=1, label="1–99 %")
+    thick, = ax_spread.plot([], [], color=colours["blue"], lw=5, alpha=0.7, label="10–90 %")
+    median, = ax_spread.plot([], [], "o", color=colours["vermillion"], mec="black", ms=6,
+                             label="median")
+    artists.update(spread_1_99=thin, spread_10_90=thick, median=median)
+    ax_spread.set_yscale("symlog", linthresh=1.0)
+    ax_spread.set_ylim(-_SPREAD_AXIS, _SPREAD_AXIS)
+    ax_spread.set_xlim(0.4, max_depth + 0.6)
+    ax_spread.set_xticks(np.arange(1, max_depth + 1))
+    ax_spread.set_xlabel("hidden layer l")
+    ax_spread.set_ylabel("pre-activation s⁽ˡ⁾  (symlog scale)")
+    ax_spread.set_title("pre-activations over the batch and the units", fontsize=10)
+    ax_spread.legend(fontsize=7, loc="lower left", ncol=2)
+    ax_spread.grid(True, axis="y", alpha=0.3)
+
+    controls = {
+        "depth": ipw.IntSlider(value=depth, min=1, max=max_depth, description="hidden layers",
+                               style={"description_width": "initial"}),
+        "activation": ipw.ToggleButtons(options=activations, value=activation,
+                                        description="activation",
+                                        style={"button_width": "70px"}),
+        "weight_scale": _log_slider("initial weight scale g", weight_scale, 0.1, 10.0),
+    }
+    summary = ipw.HTML()
+    state: dict[str, Any] = {}
+    output = ipw.Output()
+
+    def segments(xs, bottoms, tops):
+        """Vertical segments x: bottom → top, separated by NaN, as one line's data."""
+        nans = np.full(len(xs), np.nan)
+        return (np.column_stack([xs, xs, nans]).ravel(),
+                np.column_stack([bottoms, tops, nans]).ravel())
+
+    one_thread = _one_blas_thread()
+
+    def refresh():
+        n_hidden, g = controls["depth"].value, controls["weight_scale"].value
+        with np.errstate(over="ignore", invalid="ignore"), one_thread():
+            loss, norms, preacts = _deep_mlp_pass(X, labels, n_hidden, controls["activation"].value,
+                                                  g, width, seed)
+        for layer in layers:
+            bar = artists[f"grad_{layer}"]
+            used = layer <= n_hidden + 1
+            bar.set_visible(used)
+            if used:
+                norm = norms[layer - 1]
+                bar.set_height(max(norm, low) - low if np.isfinite(norm) else high)
+                bar.set_facecolor(colours["orange"] if layer == n_hidden + 1 else colours["blue"])
+        spread = np.array([np.percentile(s, [1, 10, 50, 90, 99]) for s in preacts])
+        hidden = np.arange(1, n_hidden + 1)
+        thin.set_data(*segments(hidden, spread[:, 0], spread[:, 4]))
+        thick.set_data(*segments(hidden, spread[:, 1], spread[:, 3]))
+        median.set_data(hidden, spread[:, 2])
+        ratio = norms[0] / norms[-1]
+        summary.value = (f"loss {loss:.4g};  ‖∂L/∂W⁽¹⁾‖ = {norms[0]:.3g}, "
+                         f"‖∂L/∂W⁽{n_hidden + 1}⁾‖ = {norms[-1]:.3g}: the first layer's gradient "
+                         f"is <b>{ratio:.3g}×</b> the last one's")
+        state.update(loss=loss, grad_norms=norms, percentiles=spread)
+        stage.render()
+
+    return _assemble(
+        name, stage, artists, controls, {"summary": summary},
+        [ipw.HBox([controls["depth"], controls["activation"], controls["weight_scale"]]), summary],
+        refresh, output, state, primary="weight_scale")
+
+
 # ---------------------------------------------------------------- 06/07: optimizer race
 
 # label -> (kind, reference rule). The kind fixes the rule's signature and its state.
@@ -1034,7 +1378,9 @@ def optimizer_race(landscape: str = "ill-conditioned bowl", steps: int = 200,
             except Exception as error:  # noqa: BLE001 - a student's rule: report, keep racing
                 if reference:
                     raise
-                failures.append(f"{label} raised {type(error).__name__}: {error}")
+                detail = str(error) or "(no message: is it written yet?)"
+                failures.append(f"{label} raised {type(error).__name__}: {detail} — the others "
+                                "still race")
                 path = np.full((steps + 1, 2), np.nan)
                 path[0] = start
             with np.errstate(over="ignore", invalid="ignore"):
@@ -1236,6 +1582,192 @@ def schedule_explorer(schedule: str = "cosine", lr0: float = 0.15, warmup_steps:
         refresh, output, state, primary="lr0")
 
 
+# ---------------------------------------------------------------- 09: training on the digits
+
+_TRAINING_OPTIMIZERS = {
+    "SGD": lambda params, lr: optim.SGD(params, lr=lr),
+    "SGD + momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
+    "RMSprop": lambda params, lr: optim.RMSprop(params, lr=lr),
+    "Adam": lambda params, lr: optim.Adam(params, lr=lr),
+    "AdamW": lambda params, lr: optim.AdamW(params, lr=lr),
+}
+
+
+def _training_schedule(kind, lr0, total_steps, warmup_steps):
+    """lr(t) of the training explorer: the main schedule over the steps after the warmup."""
+    main_steps = max(total_steps - warmup_steps, 1)
+    main = {
+        "constant": lambda t: lr0 + 0.0 * np.asarray(t, dtype=np.float64),
+        "step": lambda t: schedules.step_lr(t, lr0, step_size=max(main_steps // 3, 1), gamma=0.1),
+        "cosine": lambda t: schedules.cosine_lr(t, lr0, main_steps),
+    }[kind]
+    return schedules.with_warmup(main, warmup_steps) if warmup_steps else main
+
+
+def _train_digits(X_train, y_train, X_test, y_test, optimizer, lr0, batch_size, schedule,
+                  warmup_steps, hidden, epochs, seed):
+    """The loop of notebook 09: per mini-batch, lr ← schedule(t), forward, loss, backward, step.
+
+    Returns the loss of every mini-batch (before its update), the test accuracy after every
+    epoch (epoch 0 = before training), and whether the run blew up (it then stops: NaN after).
+    """
+    model = nn.MLP((X_train.shape[1], hidden, 10), activation="relu", seed=seed)
+    opt = _TRAINING_OPTIMIZERS[optimizer](model.params, lr0)
+    per_epoch = math.ceil(len(X_train) / batch_size)
+    lr = _training_schedule(schedule, lr0, epochs * per_epoch, warmup_steps)
+    rng = np.random.default_rng(seed)
+    batch_losses = np.full(epochs * per_epoch, np.nan)
+    accuracy = np.full(epochs + 1, np.nan)
+    accuracy[0] = model.accuracy(X_test, y_test)
+    step = 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, epochs + 1):
+            for xb, yb in data.minibatches(X_train, y_train, batch_size, rng=rng):
+                opt.lr = float(lr(step))
+                logits = model.forward(xb)
+                batch_losses[step] = losses.cross_entropy(logits, yb)
+                if not np.isfinite(batch_losses[step]):
+                    return batch_losses, accuracy, True
+                opt.step(model.backward(losses.cross_entropy_grad(logits, yb)))
+                step += 1
+            if not all(np.all(np.isfinite(p)) for p in model.params):
+                return batch_losses, accuracy, True
+            accuracy[epoch] = model.accuracy(X_test, y_test)
+    return batch_losses, accuracy, False
+
+
+def training_explorer(optimizer: str = "Adam", lr0: float = 0.01, batch_size: int = 64,
+                      schedule: str = "cosine", warmup_steps: int = 0, hidden: int = 64,
+                      epochs: int = 6, seed: int = 0, name: str = "training explorer") -> Explorer:
+    """Optimizer, η₀, batch size, schedule, warmup, width → a fresh training run on the digits.
+
+    The loop of notebook 09 with the reference pieces: ``nn.MLP((64, hidden, 10), "relu",
+    seed)``, ``data.minibatches`` (shuffled by a generator seeded with ``seed``),
+    ``losses.cross_entropy`` and its gradient, an ``optim`` optimizer (SGD, SGD with momentum
+    0.9, RMSprop, Adam, AdamW at their torch defaults) and a schedule of ``schedules``
+    ("constant", "step": ×0.1 every third of the run, "cosine": to 0), optionally after a linear
+    warmup of W steps (``with_warmup``). The learning rate of step t is lr(t), t counted over
+    the whole run. Each change retrains (0.1–3 s), so the sliders act when released.
+
+    Left: the loss of every mini-batch against the epoch (log scale); the run before the last
+    change stays as a faint line, to compare. Right: test accuracy after every epoch.
+
+    Args:
+        optimizer: one of "SGD", "SGD + momentum", "RMSprop", "Adam", "AdamW"; default "Adam".
+        lr0: η₀ in [1e-4, 1]; default 0.01.
+        batch_size: one of 1, 4, 16, 64, 256 or the whole training set (1347); default 64.
+        schedule: "constant", "step" or "cosine"; default "cosine".
+        warmup_steps: W, 0 … 200; default 0.
+        hidden: hidden units, one of 8, 16, 32, 64, 128; default 64.
+        epochs: epochs per run, integer >= 1; default 6.
+        seed: seeds the initial weights and the shuffles; default 0.
+        name: figure name.
+
+    Controls: ``optimizer``, ``lr0``, ``batch_size``, ``schedule``, ``warmup``, ``hidden``.
+    Artists: ``loss``, ``accuracy``, ``loss_previous``, ``accuracy_previous``.
+    State: ``batch_losses``, ``accuracy``, ``diverged``.
+    """
+    if optimizer not in _TRAINING_OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {list(_TRAINING_OPTIMIZERS)}, got {optimizer!r}")
+    if schedule not in ("constant", "step", "cosine"):
+        raise ValueError(f"schedule must be 'constant', 'step' or 'cosine', got {schedule!r}")
+    lr0 = check.positive(lr0, "lr0")
+    epochs = check.integer(epochs, "epochs", minimum=1)
+    seed = check.integer(seed, "seed", minimum=0)
+    X_train, X_test, y_train, y_test = data.load_digits()
+    batch_sizes = [1, 4, 16, 64, 256, len(X_train)]
+    if batch_size not in batch_sizes:
+        raise ValueError(f"batch_size must be one of {batch_sizes}, got {batch_size}")
+    widths = [8, 16, 32, 64, 128]
+    if hidden not in widths:
+        raise ValueError(f"hidden must be one of {widths}, got {hidden}")
+    warmup_steps = check.integer(warmup_steps, "warmup_steps", minimum=0)
+    if warmup_steps > 200:
+        raise ValueError(f"warmup_steps must be <= 200, got {warmup_steps}")
+
+    stage = _Stage(name, (10, 4.2))
+    fig = stage.figure
+    ax_loss, ax_acc = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1], "wspace": 0.22})
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.88, bottom=0.14)
+    colours = plotting.OKABE_ITO
+    loss_previous, = ax_loss.plot([], [], color="0.6", lw=0.8, label="previous run")
+    loss_line, = ax_loss.plot([], [], color=colours["blue"], lw=0.9, label="this run")
+    accuracy_previous, = ax_acc.plot([], [], color="0.6", ls="--", marker="s", ms=4,
+                                     label="previous run")
+    accuracy_line, = ax_acc.plot([], [], color=colours["vermillion"], marker="o", ms=5,
+                                 label="this run")
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlim(0, epochs)
+    ax_loss.set_ylim(1e-3, 30)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("mini-batch loss  (log scale)")
+    ax_loss.set_title("training loss per step", fontsize=10)
+    ax_loss.legend(fontsize=8, loc="lower left")
+    ax_acc.set_xlim(-0.2, epochs + 0.2)
+    ax_acc.set_ylim(0, 1.02)
+    ax_acc.axhline(0.1, color="0.3", ls=":", lw=1, label="chance (0.1)")
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("test accuracy")
+    ax_acc.set_title(f"test accuracy ({len(X_test)} digits)", fontsize=10)
+    ax_acc.legend(fontsize=8, loc="lower right")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(True, alpha=0.3)
+
+    released = dict(continuous_update=False, style={"description_width": "initial"})
+    controls = {
+        "optimizer": ipw.Dropdown(options=list(_TRAINING_OPTIMIZERS), value=optimizer,
+                                  description="optimizer"),
+        "lr0": _log_slider("η₀", lr0, 1e-4, 1.0),
+        "batch_size": ipw.SelectionSlider(options=batch_sizes, value=batch_size,
+                                          description="batch size", **released),
+        "schedule": ipw.Dropdown(options=["constant", "step", "cosine"], value=schedule,
+                                 description="schedule"),
+        "warmup": ipw.IntSlider(value=warmup_steps, min=0, max=200, step=5,
+                                description="warmup steps W", **released),
+        "hidden": ipw.SelectionSlider(options=widths, value=hidden, description="hidden units",
+                                      **released),
+    }
+    controls["lr0"].continuous_update = False
+    summary = ipw.HTML()
+    state: dict[str, Any] = {}
+    output = ipw.Output()
+
+    one_thread = _one_blas_thread()
+
+    def refresh():
+        batch = controls["batch_size"].value
+        with one_thread():
+            batch_losses, accuracy, diverged = _train_digits(
+                X_train, y_train, X_test, y_test, controls["optimizer"].value,
+                controls["lr0"].value, batch, controls["schedule"].value,
+                controls["warmup"].value, controls["hidden"].value, epochs, seed)
+        if "batch_losses" in state:  # the last run becomes the faint comparison
+            loss_previous.set_data(*loss_line.get_data())
+            accuracy_previous.set_data(*accuracy_line.get_data())
+        per_epoch = math.ceil(len(X_train) / batch)
+        warmup = controls["warmup"].value
+        warmup_note = f" after {warmup} warmup steps" if warmup else ""
+        loss_line.set_data(np.arange(1, len(batch_losses) + 1) / per_epoch, _gap(batch_losses))
+        accuracy_line.set_data(np.arange(epochs + 1), accuracy)
+        outcome = ("<b>diverged</b> — lower η₀ or add warmup" if diverged else
+                   f"test accuracy {accuracy[-1]:.3f} after {epochs} epochs")
+        summary.value = (f"{controls['optimizer'].value}, η₀ = {controls['lr0'].value:.3g}, "
+                         f"B = {batch} ({per_epoch} steps per epoch), {controls['schedule'].value}"
+                         f"{warmup_note}: "
+                         f"{outcome}")
+        state.update(batch_losses=batch_losses, accuracy=accuracy, diverged=diverged)
+        stage.render()
+
+    return _assemble(
+        name, stage,
+        {"loss": loss_line, "accuracy": accuracy_line, "loss_previous": loss_previous,
+         "accuracy_previous": accuracy_previous},
+        controls, {"summary": summary},
+        [ipw.HBox([controls["optimizer"], controls["lr0"], controls["batch_size"]]),
+         ipw.HBox([controls["schedule"], controls["warmup"], controls["hidden"]]), summary],
+        refresh, output, state, primary="lr0")
+
+
 # ---------------------------------------------------------------- benchmark hook
 
 def measure_update_latency(explorer: Explorer, n: int = 50, control: str | None = None) -> dict:
@@ -1294,9 +1826,12 @@ def _sweep(widget, n):
 
 
 def _latency_report(n: int = 50) -> dict:
-    """``measure_update_latency`` for every explorer, built with its defaults."""
+    """``measure_update_latency`` for every explorer, built with its defaults.
+
+    Not the training explorer: each of its updates is a whole training run, by design.
+    """
     builders = (learning_rate_explorer_1d, learning_rate_explorer_2d, batch_size_explorer,
-                optimizer_race, schedule_explorer)
+                softmax_explorer, backprop_explorer, optimizer_race, schedule_explorer)
     report = {}
     for build in builders:
         explorer = build()

@@ -1,10 +1,12 @@
 """The learning-rate explorer in a real browser: JupyterLab + ipympl + Chromium via Playwright.
 
 Starts JupyterLab (isolated config/data/runtime folders, random token, free port) on a temp
-copy of a small notebook that shows ``widgets.learning_rate_explorer_1d()``, opens it in
-headless Chromium, runs all cells, then moves the η slider by keyboard and by typing into its
-readout, and checks that the regime label changes and the canvas pixels change. Screenshots go
-to ``test-artifacts/browser/``.
+copy of the course's own ``notebooks/01_gradient_descent_1d.ipynb`` (its setup cell keeps
+``%matplotlib inline``; the explorer in its ``widget`` cell draws on an ipympl canvas of its
+own), opens it in headless Chromium, runs all cells, then moves the η slider by keyboard and by
+typing into its readout, and checks that the regime label changes and the canvas pixels change.
+It also checks that the notebook's other figures stayed inline images, and that no cell wrote
+an error. Screenshots go to ``test-artifacts/browser/``.
 
 Chromium is the Debian package at /usr/bin/chromium (no ``playwright install``, no downloads).
 Without it the test skips on a laptop and fails in CI (CI=true).
@@ -29,8 +31,7 @@ from conftest import REPO
 CHROMIUM = Path(os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# The notebook under test; switch to notebooks/01_… once it shows the explorer in a `widget` cell.
-NOTEBOOK = REPO / "tests" / "browser" / "lr_explorer_1d.ipynb"
+NOTEBOOK = REPO / "notebooks" / "01_gradient_descent_1d.ipynb"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -86,7 +87,7 @@ def lab(tmp_path):
         folder = home / var.lower()
         folder.mkdir(parents=True)
         env[var] = str(folder)  # labextensions and the kernel are still found under sys.prefix
-    env.pop("MPLBACKEND", None)  # the notebook picks ipympl itself with %matplotlib widget
+    env.pop("MPLBACKEND", None)  # the notebook's own backend (inline) and the explorer's canvas
     env["PYTHONPATH"] = str(REPO)  # course_utils, even if the editable install is missing
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
     token, port = secrets.token_hex(16), _free_port()
@@ -173,10 +174,15 @@ def test_learning_rate_explorer_in_jupyterlab(lab):
             page.wait_for_timeout(1000)  # idle shows a moment before the session takes input
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
-            page.locator(".descent-regime").wait_for(timeout=60_000)
+            page.locator(".descent-regime").wait_for(timeout=90_000)
             page.locator(".jupyter-matplotlib-canvas-div canvas").first.wait_for()
+            # The explorer's cell runs last: every figure above it is drawn by now. One live
+            # canvas — the explorer's; the lessons' figures are still inline PNGs.
+            assert page.locator(".jupyter-matplotlib-canvas-div").count() == 1
+            assert page.locator(".jp-RenderedImage img").count() >= 1
             slider = page.locator(f"{EXPLORER} {LR_SLIDER}")
             readout = slider.locator(".widget-readout")
+            slider.scroll_into_view_if_needed()  # the explorer sits at the end of the notebook
             assert _regime(page) == "good"  # η = 0.3 on L = ½w²
             page.wait_for_timeout(1000)  # the first frame reaches the canvas
             before = _canvas_png(page)

@@ -1,13 +1,17 @@
 """course_utils.widgets, headless: move the sliders, check what the figure now shows.
 
 Each explorer is driven through its controls (exactly what a slider drag does in the kernel)
-and the artists' data are compared with trajectories computed here independently: torch.optim
-for the optimizer race, the torch-like ``optim`` classes and plain loops for the others. Also:
-regime labels for known cases, callback errors shown in the Output widget, no figure or
-artist leak after 50 updates, figures reused by name under ipympl, and the update latency.
+and the artists' data are compared with numbers computed here independently: torch.optim for
+the optimizer race, torch autograd for the softmax and backprop explorers, the torch-like
+``optim`` classes and plain loops for the others. Also: regime labels for known cases,
+callback errors shown in the Output widget, no figure or artist leak after 50 updates, live
+canvases of their own in a kernel (no global backend switch) reused by name, the update
+latency, and — statically — that every notebook's widget cell calls an explorer of this module.
 """
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import math
 import os
@@ -212,6 +216,132 @@ def test_batch_size_explorer_matches_a_plain_minibatch_loop(batch_size, lr, shuf
     assert f"{math.ceil(128 / batch_size)} updates per epoch" in explorer.labels["summary"].value
 
 
+# ---------------------------------------------------------------- 04: softmax explorer
+
+def bar_heights(explorer, prefix, n):
+    return np.array([explorer.artists[f"{prefix}_{j}"].get_height() for j in range(n)])
+
+
+@pytest.mark.parametrize("logits, true_class, temperature", [
+    ((2.0, 1.0, -1.0), 0, 1.0),
+    ((-4.0, 3.5, 0.2), 0, 1.0),    # the true class has the smallest logit: its entry → −1
+    ((1.0, 0.5, -0.5), 2, 0.1),    # T small: nearly one-hot
+    ((5.0, -5.0, 0.0), 1, 10.0),   # T large: nearly uniform
+])
+def test_softmax_explorer_draws_the_losses_module(logits, true_class, temperature):
+    explorer = widgets.softmax_explorer()
+    with explorer.paused():
+        for j, z in enumerate(logits):
+            explorer.controls[f"z{j + 1}"].value = z
+        explorer.controls["true_class"].value = true_class
+        explorer.controls["T"].value = temperature
+    explorer.update()
+    assert_no_callback_error(explorer)
+    T = explorer.controls["T"].value  # as the log slider rounded it
+    z = np.array(logits)[None, :] / T
+    y_hat = losses.softmax(z)[0]
+    gradient = losses.cross_entropy_grad(z, np.array([true_class]))[0]
+    loss = losses.cross_entropy(z, np.array([true_class]))
+    np.testing.assert_allclose(bar_heights(explorer, "logit", 3), logits, rtol=RTOL)
+    np.testing.assert_allclose(bar_heights(explorer, "prob", 3), y_hat, rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(bar_heights(explorer, "grad", 3), gradient, rtol=RTOL, atol=1e-15)
+    np.testing.assert_array_equal(xy(explorer.artists["target"])[:, 1],
+                                  np.eye(3)[true_class])
+    assert explorer.state["loss"] == pytest.approx(loss, rel=RTOL)
+    assert f"{loss:.3g}" in explorer.artists["loss_text"].get_text()
+    # ŷ − y, worked out here from the formula with torch: the autograd gradient of the loss.
+    u = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(u, torch.tensor([true_class])).backward()
+    np.testing.assert_allclose(bar_heights(explorer, "grad", 3), u.grad[0].numpy(),
+                               rtol=1e-9, atol=1e-15)
+    assert abs(np.sum(bar_heights(explorer, "grad", 3))) < 1e-12
+
+
+def test_softmax_explorer_is_shift_invariant_and_highlights_the_true_class():
+    explorer = widgets.softmax_explorer(logits=(1.0, -0.5, 0.3), true_class=1)
+    before = bar_heights(explorer, "prob", 3)
+    with explorer.paused():
+        for j, z in enumerate((1.0, -0.5, 0.3)):
+            explorer.controls[f"z{j + 1}"].value = z + 2.0
+    explorer.update()
+    np.testing.assert_allclose(bar_heights(explorer, "prob", 3), before, rtol=1e-12)
+    colours = [explorer.artists[f"prob_{j}"].get_facecolor() for j in range(3)]
+    assert colours[1] != colours[0] == colours[2]
+
+
+# ---------------------------------------------------------------- 05: backprop explorer
+
+def deep_mlp_reference(depth, activation, scale, batch=256, width=32):
+    """Gradient norms and pre-activations, from nn.MLP and independently from torch autograd."""
+    from course_utils import nn
+
+    digits = data.load_digits()
+    X, labels = digits.X_train[:batch], digits.y_train[:batch]
+    mlp = nn.MLP((64,) + (width,) * depth + (10,), activation=activation, seed=0)
+    weights = [W * scale for W in mlp.params[::2]]
+    biases = mlp.params[1::2]
+    act = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[activation]
+    Ws = [torch.tensor(W, requires_grad=True) for W in weights]
+    out, preacts = torch.from_numpy(X), []
+    for k, (W, b) in enumerate(zip(Ws, biases)):
+        s = out @ W.T + torch.from_numpy(b)
+        if k < depth:
+            preacts.append(s.detach().numpy())
+            out = act(s)
+        else:
+            out = s
+    torch.nn.functional.cross_entropy(out, torch.from_numpy(labels)).backward()
+    norms = np.array([np.linalg.norm(W.grad.numpy()) for W in Ws])
+    return norms, preacts
+
+
+@pytest.mark.parametrize("depth, activation, scale", [(6, "sigmoid", 1.0), (3, "relu", 2.0),
+                                                       (10, "tanh", 0.5), (1, "sigmoid", 4.0)])
+def test_backprop_explorer_draws_torch_gradient_norms(depth, activation, scale):
+    explorer = widgets.backprop_explorer()
+    with explorer.paused():
+        explorer.controls["depth"].value = depth
+        explorer.controls["activation"].value = activation
+        explorer.controls["weight_scale"].value = scale
+    explorer.update()
+    assert_no_callback_error(explorer)
+    scale = explorer.controls["weight_scale"].value
+    norms, preacts = deep_mlp_reference(depth, activation, scale)
+    np.testing.assert_allclose(explorer.state["grad_norms"], norms, rtol=1e-9)
+    low = widgets._GRADIENT_AXIS[0]
+    for layer in range(1, 12):
+        bar = explorer.artists[f"grad_{layer}"]
+        assert bar.get_visible() == (layer <= depth + 1), layer
+        if layer <= depth + 1:
+            np.testing.assert_allclose(bar.get_y() + bar.get_height(), norms[layer - 1], rtol=1e-9)
+    spread = np.array([np.percentile(s, [1, 10, 50, 90, 99]) for s in preacts])
+    np.testing.assert_allclose(xy(explorer.artists["median"]),
+                               np.column_stack([np.arange(1, depth + 1), spread[:, 2]]),
+                               rtol=1e-9, atol=1e-12)
+    thick = xy(explorer.artists["spread_10_90"]).reshape(depth, 3, 2)
+    np.testing.assert_allclose(thick[:, 0, 1], spread[:, 1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(thick[:, 1, 1], spread[:, 3], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(thick[:, 0, 0], np.arange(1, depth + 1))
+    assert low < norms.min()
+
+
+def test_backprop_explorer_shows_vanishing_and_exploding_gradients():
+    explorer = widgets.backprop_explorer(depth=8, activation="sigmoid", weight_scale=1.0)
+    vanishing = explorer.state["grad_norms"]
+    assert vanishing[0] < 1e-3 * vanishing[-1]  # σ′ ≤ ¼ at each of 8 layers
+    explorer.controls["activation"].value = "relu"
+    small = explorer.state["grad_norms"]
+    explorer.controls["weight_scale"].value = 5.0
+    exploding = explorer.state["grad_norms"]
+    assert exploding.min() > 1e2 and exploding[0] > 1e5 * small[0]
+    # g = √6: torch's uniform ±1/√n_in times √6 has variance 2/n_in, He's initialisation for
+    # ReLU: the gradient keeps its size through all 9 layers.
+    explorer.controls["weight_scale"].value = 6 ** 0.5
+    balanced = explorer.state["grad_norms"]
+    assert balanced.max() < 3 * balanced.min()
+    assert "×" in explorer.labels["summary"].value
+
+
 # ---------------------------------------------------------------- 06/07: optimizer race
 
 def torch_race(landscape, start, steps, lr_sgd, lr_adaptive, beta, alpha, beta1, beta2):
@@ -304,11 +434,16 @@ def test_a_wrong_or_broken_rule_is_visible_not_fatal():
     def unfinished(w, g, lr):
         raise NotImplementedError("YOUR CODE HERE")
 
-    explorer = widgets.optimizer_race(your_rules={"adam": no_bias_correction, "sgd": unfinished})
+    def released_blank(w, g, v, lr, beta):  # what nbgrader's student release holds
+        raise NotImplementedError()
+
+    explorer = widgets.optimizer_race(your_rules={"adam": no_bias_correction, "sgd": unfinished,
+                                                  "momentum": released_blank})
     paths = explorer.state["paths"]
     assert not np.allclose(paths["your Adam"][1], paths["Adam"][1])  # the first step differs
     messages = "".join(out["text"] for out in explorer.output.outputs)
     assert "your SGD raised NotImplementedError: YOUR CODE HERE" in messages
+    assert "your momentum raised NotImplementedError: (no message: is it written yet?)" in messages
     assert np.all(np.isnan(paths["your SGD"][1:])) and np.all(np.isfinite(paths["SGD"]))
 
 
@@ -391,10 +526,72 @@ def test_schedule_explorer_matches_the_schedules_module(schedule, warmup):
     np.testing.assert_allclose(xy(explorer.artists["loss"])[:, 1], values, rtol=1e-9)
 
 
+# ---------------------------------------------------------------- 09: training explorer
+
+def train_reference(optimizer, lr0, batch_size, schedule, warmup, hidden, epochs=2):
+    """Notebook 09's loop with the optim classes, written out here."""
+    from course_utils import nn
+
+    X_train, X_test, y_train, y_test = data.load_digits()
+    model = nn.MLP((64, hidden, 10), seed=0)
+    make = {"SGD": lambda p: optim.SGD(p, lr=lr0), "Adam": lambda p: optim.Adam(p, lr=lr0),
+            "SGD + momentum": lambda p: optim.SGD(p, lr=lr0, momentum=0.9),
+            "RMSprop": lambda p: optim.RMSprop(p, lr=lr0), "AdamW": lambda p: optim.AdamW(p, lr=lr0)}
+    opt = make[optimizer](model.params)
+    total = epochs * math.ceil(len(X_train) / batch_size)
+    main = {"cosine": lambda t: schedules.cosine_lr(t, lr0, total - warmup),
+            "step": lambda t: schedules.step_lr(t, lr0, (total - warmup) // 3, 0.1),
+            "constant": lambda t: lr0}[schedule]
+    lr = schedules.with_warmup(main, warmup) if warmup else main
+    rng, step, batch_losses, accuracy = np.random.default_rng(0), 0, [], [
+        model.accuracy(X_test, y_test)]
+    for _ in range(epochs):
+        for xb, yb in data.minibatches(X_train, y_train, batch_size, rng=rng):
+            opt.lr = float(lr(step))
+            loss, grads = model.loss_and_grads(xb, yb)
+            batch_losses.append(loss)
+            opt.step(grads)
+            step += 1
+        accuracy.append(model.accuracy(X_test, y_test))
+    return np.array(batch_losses), np.array(accuracy)
+
+
+@pytest.mark.parametrize("optimizer, lr0, batch_size, schedule, warmup, hidden", [
+    ("Adam", 0.01, 64, "cosine", 10, 32), ("SGD + momentum", 0.05, 256, "step", 0, 16),
+    ("AdamW", 0.003, 1347, "constant", 0, 8)])
+def test_training_explorer_runs_notebook_09s_loop(optimizer, lr0, batch_size, schedule, warmup,
+                                                   hidden):
+    explorer = widgets.training_explorer(epochs=2, batch_size=1347)
+    with explorer.paused():
+        for name, value in dict(optimizer=optimizer, lr0=lr0, batch_size=batch_size,
+                                schedule=schedule, warmup=warmup, hidden=hidden).items():
+            explorer.controls[name].value = value
+    explorer.update()
+    assert_no_callback_error(explorer)
+    batch_losses, accuracy = train_reference(optimizer, explorer.controls["lr0"].value,
+                                             batch_size, schedule, warmup, hidden)
+    np.testing.assert_allclose(xy(explorer.artists["loss"])[:, 1], batch_losses, rtol=1e-9)
+    np.testing.assert_allclose(xy(explorer.artists["accuracy"]),
+                               np.column_stack([np.arange(3), accuracy]))
+    # The run before this change stays as the faint comparison line.
+    assert len(xy(explorer.artists["loss_previous"])) == 2  # full batch, 2 epochs
+
+
+def test_training_explorer_reports_divergence():
+    explorer = widgets.training_explorer(optimizer="SGD", lr0=1.0, batch_size=1347, epochs=2,
+                                         schedule="constant")
+    assert_no_callback_error(explorer)
+    assert explorer.state["diverged"] == bool(np.any(np.isnan(explorer.state["accuracy"])))
+    explorer.controls["lr0"].value = 1e-3
+    assert not explorer.state["diverged"]
+    assert "test accuracy" in explorer.labels["summary"].value
+
+
 # ---------------------------------------------------------------- cleanliness and plumbing
 
 BUILDERS = [widgets.learning_rate_explorer_1d, widgets.learning_rate_explorer_2d,
-            widgets.batch_size_explorer, widgets.optimizer_race, widgets.schedule_explorer]
+            widgets.batch_size_explorer, widgets.softmax_explorer, widgets.backprop_explorer,
+            widgets.optimizer_race, widgets.schedule_explorer]
 
 
 @pytest.mark.parametrize("build", BUILDERS, ids=lambda f: f.__name__)
@@ -476,6 +673,22 @@ def test_bad_arguments_are_named():
         widgets.schedule_explorer(schedule="exponential")
     with pytest.raises(ValueError, match="beta"):
         widgets.optimizer_race(beta=1.0)
+    with pytest.raises(ValueError, match="logits"):
+        widgets.softmax_explorer(logits=(1.0, 2.0))
+    with pytest.raises(ValueError, match="true_class"):
+        widgets.softmax_explorer(true_class=3)
+    with pytest.raises(ValueError, match="temperature"):
+        widgets.softmax_explorer(temperature=0.0)
+    with pytest.raises(ValueError, match="depth"):
+        widgets.backprop_explorer(depth=11)
+    with pytest.raises(ValueError, match="activation"):
+        widgets.backprop_explorer(activation="gelu")
+    with pytest.raises(ValueError, match="weight_scale"):
+        widgets.backprop_explorer(weight_scale=100.0)
+    with pytest.raises(ValueError, match="optimizer"):
+        widgets.training_explorer(optimizer="Lion")
+    with pytest.raises(ValueError, match="batch_size"):
+        widgets.training_explorer(batch_size=10)
 
 
 IPYMPL_SCRIPT = textwrap.dedent("""
@@ -484,11 +697,13 @@ IPYMPL_SCRIPT = textwrap.dedent("""
     from course_utils import widgets
     results = {}
     for build in (widgets.learning_rate_explorer_1d, widgets.learning_rate_explorer_2d,
-                  widgets.batch_size_explorer, widgets.optimizer_race, widgets.schedule_explorer):
+                  widgets.batch_size_explorer, widgets.softmax_explorer,
+                  widgets.backprop_explorer, widgets.optimizer_race, widgets.schedule_explorer):
         first = build()
         again = build()  # re-running the cell
         results[build.__name__] = widgets.measure_update_latency(again, n=30)
-    results["figures"] = len(plt.get_fignums())
+    results["pyplot_figures"] = len(plt.get_fignums())
+    results["live_figures"] = len(widgets._LIVE_FIGURES)
     results["closed_old_canvas"] = first.figure.canvas.comm is None
     print(json.dumps(results))
 """)
@@ -501,10 +716,121 @@ def test_ipympl_reuses_figures_by_name_and_updates_fast():
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(run.stdout.strip().splitlines()[-1])
-    assert results["figures"] == 5  # one per explorer, though each was built twice
+    assert results["live_figures"] == 7  # one per explorer, though each was built twice
+    assert results["pyplot_figures"] == 0  # canvases of their own, never pyplot's
     assert results["closed_old_canvas"]  # the replaced explorer's widgets were closed
-    for name in ("learning_rate_explorer_1d", "optimizer_race"):
+    for name in ("learning_rate_explorer_1d", "optimizer_race", "softmax_explorer",
+                 "backprop_explorer"):
         assert results[name]["mode"] == "ipympl"
     # The target is a 50 ms median (bench measures it); this only catches a return to
     # full redraws (≈ 5–10× slower) while other tests load the machine.
-    assert results["optimizer_race"]["median_ms"] < 150, results
+    for name in ("optimizer_race", "softmax_explorer", "backprop_explorer"):
+        assert results[name]["median_ms"] < 150, results
+
+
+def test_in_a_kernel_the_explorer_gets_a_live_canvas_of_its_own(monkeypatch):
+    """No %matplotlib widget: the explorer's figure is an ipympl canvas, the backend unchanged."""
+    monkeypatch.setattr(widgets, "_kernel_shows_ipympl", lambda: True)
+    backend = plt.get_backend()
+    Canvas, _ = widgets._ipympl_canvas_classes()  # not `import ipympl`: that switches backends
+    assert plt.get_backend() == backend
+    figures_before = plt.get_fignums()
+    first = widgets.softmax_explorer(name="kernel test")
+    assert first.live and isinstance(first.box.children[-2], Canvas)
+    assert first.figure.canvas is first.box.children[-2]
+    # Without a page nothing is rendered (headless runs stay fast), yet the numbers are there.
+    assert first.figure.canvas.syncing_data_url and first.state["loss"] > 0
+    again = widgets.softmax_explorer(name="kernel test")  # re-running the cell
+    assert first.figure.canvas.comm is None and first.output.comm is None  # closed
+    assert widgets._LIVE_FIGURES["kernel test"] is again.figure
+    assert plt.get_backend() == backend and plt.get_fignums() == figures_before
+    again.close()
+    assert "kernel test" not in widgets._LIVE_FIGURES
+
+
+KERNEL_CELLS = [
+    "%matplotlib inline\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
+    "plt.plot([1, 2]); plt.show()",
+    "from course_utils import widgets\nexplorer = widgets.softmax_explorer()\nexplorer",
+    "print(matplotlib.get_backend(), explorer.live, type(explorer.figure.canvas).__name__)\n"
+    "plt.plot([2, 1]); plt.show()",
+]
+
+
+@pytest.mark.slow
+def test_in_a_real_kernel_the_notebook_stays_inline(jupyter_env):
+    """``import ipympl`` switches matplotlib to ipympl; the explorer must undo that, so the
+    figures of the cells after it (or re-run above it) are still inline PNGs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERNEL_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(REPO)}}).execute()
+    _, explorer_cell, after = nb.cells
+    assert [o.output_type for o in explorer_cell.outputs] == ["execute_result"]
+    assert "application/vnd.jupyter.widget-view+json" in explorer_cell.outputs[0].data
+    assert after.outputs[0].text.strip() == "inline True Canvas"  # live canvas, inline backend
+    assert "image/png" in after.outputs[1].data  # the next figure is an inline PNG
+
+
+def test_colab_and_plain_python_get_the_png_view(monkeypatch):
+    assert not widgets._kernel_shows_ipympl()  # pytest runs outside a kernel
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    assert not widgets._kernel_shows_ipympl()
+
+
+# ---------------------------------------------------------------- the notebooks' widget cells
+
+NOTEBOOK_PATHS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def widget_cell(path):
+    """The notebook's cell tagged "widget", the markdown above it and every name it defines."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    tagged = [i for i, c in enumerate(nb.cells) if "widget" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged widget, expected 1"
+    defined = set()
+    for cell in nb.cells[: tagged[0]]:
+        if cell.cell_type == "code":
+            source = "\n".join(line for line in cell.source.splitlines()
+                               if not line.lstrip().startswith(("%", "!")))
+            defined |= {node.name for node in ast.walk(ast.parse(source))
+                        if isinstance(node, ast.FunctionDef)}
+    return nb.cells[tagged[0]], nb.cells[tagged[0] - 1], defined
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.stem)
+def test_each_widget_cell_shows_an_explorer_of_this_module(path):
+    """Static: the cell's last expression calls a widgets explorer with arguments it accepts."""
+    cell, markdown, defined = widget_cell(path)
+    assert "is added here" not in cell.source, f"{path.name}: the placeholder is still there"
+    tree = ast.parse(cell.source)
+    assert any(isinstance(node, ast.ImportFrom) and node.module == "course_utils"
+               and any(alias.name == "widgets" for alias in node.names) for node in tree.body), \
+        f"{path.name}: the widget cell must import widgets itself (the setup cell does not)"
+    last = tree.body[-1]
+    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), \
+        f"{path.name}: the explorer call must be the cell's last expression, so that it shows"
+    call = last.value
+    assert isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) == "widgets"
+    name = call.func.attr
+    assert name in widgets.__all__ and name.endswith(("_explorer", "_1d", "_2d", "_race")), name
+    explorer = getattr(widgets, name)
+    signature = inspect.signature(explorer)
+    signature.bind(*call.args, **{k.arg: None for k in call.keywords})  # raises on a bad name
+    for keyword in call.keywords:
+        if keyword.arg == "your_rules":  # the student's own functions, defined above the cell
+            rules = keyword.value
+            assert isinstance(rules, ast.Dict)
+            for key, value in zip(rules.keys, rules.values):
+                assert key.value in widgets._KIND_LABELS
+                assert isinstance(value, ast.Name) and value.id in defined, \
+                    f"{path.name}: your_rules[{key.value!r}] = {ast.unparse(value)} is not " \
+                    "a function defined in the notebook above the widget cell"
+    assert "Explore it yourself" in markdown.source
+    assert f"widgets.{name}" in markdown.source, \
+        f"{path.name}: the markdown above the cell should name widgets.{name}"
