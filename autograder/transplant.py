@@ -103,10 +103,15 @@ def transplant(assignment: Assignment, submitted, stubs: dict[str, str]) -> Tran
     unknown = sorted(set(found) - set(source_cells))
     if unknown:
         flags.append(f"cells with unknown grade ids ignored: {', '.join(unknown)[:200]}")
+    # The course's own demo cells (no grade id) come back unchanged in every submission; only
+    # cells the student wrote or changed are worth telling the instructor about.
+    course_code = {c.source.strip() for c in assignment.notebook.cells if c.cell_type == "code"}
     added = sum(1 for c in submitted.cells if c.cell_type == "code"
-                and not nbgrader_meta(c).get("grade_id") and c.source.strip())
+                and not nbgrader_meta(c).get("grade_id") and c.source.strip()
+                and c.source.strip() not in course_code)
     if added:
-        flags.append(f"{added} code cell(s) added by the student were not run")
+        flags.append(f"{added} code cell(s) added or changed by the student were not run "
+                     "(grading runs the course's cells)")
 
     graded = copy.deepcopy(assignment.notebook)
     for cell in graded.cells:

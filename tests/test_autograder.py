@@ -1,6 +1,7 @@
 """Fast tests of the autograder's parts: no kernel is started here (see test_autograder_corpus)."""
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def test_release_problems_catches_a_leak(course):
 
 
 def test_transplant_takes_only_answer_cells(course, released):
-    submitted = released[ADD]
+    submitted = copy.deepcopy(released[ADD])  # the fixture is shared by the module's tests
     for cell in submitted.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade_id") == "add":
@@ -72,7 +73,17 @@ def test_transplant_takes_only_answer_cells(course, released):
     assert sources["test_add_visible"].startswith("expect_close")         # not the edited one
     assert "print('extra')" not in json.dumps(graft.notebook)            # added cells are dropped
     assert any("test_add_visible edited" in f for f in graft.flags)
-    assert any("added by the student" in f for f in graft.flags)
+    assert any("1 code cell(s) added or changed by the student" in f for f in graft.flags)
+
+
+def test_the_course_own_demo_cells_are_not_reported_as_added(course, released):
+    demo = "x = 1  # a demo cell of the course, without nbgrader metadata"
+    assignment = copy.deepcopy(course[ADD])
+    assignment.notebook.cells.append(nbformat.v4.new_code_cell(demo))
+    submitted = copy.deepcopy(released[ADD])
+    submitted.cells.append(nbformat.v4.new_code_cell(demo))
+    graft = transplant(assignment, submitted, stub_answers(assignment))
+    assert not any("added or changed" in f for f in graft.flags), graft.flags
 
 
 def test_missing_answer_gets_the_blank_stub_never_the_solution(course):
