@@ -1,0 +1,1 @@
+"""`make bench`: measurements of what students and instructors feel (see bench/README.md)."""

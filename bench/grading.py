@@ -1,0 +1,287 @@
+"""Section 2: grading throughput — this grader vs plain nbgrader vs bare nbclient, same class.
+
+A synthetic class hands in every assignment: ``students`` × the course's notebooks, built from
+nbgrader's student release. Each submission gets one kind, dealt from a fixed mix by a seeded
+shuffle (so every size keeps the same proportions, and every run the same class):
+
+- ``correct``  every answer cell holds the worked solution (4 in 8);
+- ``partial``  a seeded half of the answer cells solved, the rest left as released (2 in 8);
+- ``wrong``    every code answer has one deliberate slip: the first ``-`` of the solution turned
+               into ``+`` (else ``+`` into ``-``, else ``*`` into ``/``) (1 in 8);
+- ``blank``    the release as handed out: ``raise NotImplementedError()`` everywhere (1 in 8).
+
+The same submissions are then graded three ways, one after the other, each timed as a whole:
+
+1. ``python -m autograder grade SUBMISSIONS --jobs J`` (sandboxed, parallel), as a subprocess;
+2. plain ``nbgrader autograde ASSIGNMENT`` per assignment, one after another (its own course
+   folder, ``submitted/<student>/<assignment>/``), as an instructor without this grader would;
+3. bare nbclient: the very notebooks our grader executes (source + the student's answers),
+   J at a time, no sandbox, no scoring — what executing them costs at the least.
+
+The speed-up is (2)/(1). The per-notebook overhead pairs each submission's time in (1), from
+``grades.csv`` (sandbox start to verified result, kernel included), with its time in (3): the
+cost of the sandbox, the worker's start-up and the result's journey — at the same parallelism.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import nbformat
+
+from bench.stats import row, summarise
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_SPEEDUP = 1.8
+TARGET_OVERHEAD_S = 1.5
+MIX = ("correct",) * 4 + ("partial",) * 2 + ("wrong", "blank")
+SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION.*\n?", re.M)
+SOLUTION_BODY = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION", re.S | re.M)
+SLIPS = ((" - ", " + "), (" + ", " - "), (" * ", " / "))
+
+
+# ---------------------------------------------------------------- the synthetic class
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def solution_text(cell) -> str:
+    """What a student who got it right types: the solution without nbgrader's markers."""
+    return SOLUTION_MARKER.sub("", cell.source)
+
+
+def slipped_text(cell) -> str:
+    """The solution with one deliberate slip in its body (see ``SLIPS``); the released stub
+    when the body has none of those operators (the student gave up)."""
+    match = SOLUTION_BODY.search(cell.source) if cell.cell_type == "code" else None
+    if match is None:
+        return solution_text(cell)
+    body = match.group(1)
+    for old, new in SLIPS:
+        if old in body:
+            broken = cell.source[:match.start(1)] + body.replace(old, new, 1) + \
+                cell.source[match.end(1):]
+            return SOLUTION_MARKER.sub("", broken)
+    return None
+
+
+def deal_kinds(students: int, assignments: list[str], seed: int) -> dict[tuple[str, str], str]:
+    """(student id, assignment) → kind: ``MIX`` repeated to the class size, shuffled by ``seed``."""
+    keys = [(f"student{s:02d}", a) for s in range(students) for a in assignments]
+    kinds = [MIX[i % len(MIX)] for i in range(len(keys))]
+    random.Random(seed).shuffle(kinds)
+    return dict(zip(keys, kinds))
+
+
+def make_submission(source_nb, released_nb, kind: str, rng: random.Random):
+    """The released notebook with answer cells filled in as a student of ``kind`` would."""
+    solutions = {nbgrader_meta(c)["grade_id"]: c for c in source_nb.cells
+                 if nbgrader_meta(c).get("solution")}
+    solved = set()
+    if kind in ("correct", "wrong"):
+        solved = set(solutions)
+    elif kind == "partial":
+        ids = sorted(solutions)
+        solved = set(rng.sample(ids, max(1, len(ids) // 2)))
+    nb = nbformat.from_dict(released_nb)
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # a deep copy
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id not in solved:
+            continue
+        text = slipped_text(solutions[grade_id]) if kind == "wrong" else \
+            solution_text(solutions[grade_id])
+        if text is not None:
+            cell.source = text
+    return nb
+
+
+def build_class(source: Path, work: Path, students: int, seed: int):
+    """nbgrader's course folder, the release and ``work/submissions/<student>/<id>.ipynb``."""
+    from autograder.course import load_course, release
+
+    course = load_course(source)
+    release(course, work / "nbgrader", work / "release")
+    kinds = deal_kinds(students, list(course), seed)
+    rng = random.Random(seed)
+    for (student, aid), kind in kinds.items():
+        released = nbformat.read(work / "release" / f"{aid}.ipynb", as_version=4)
+        nb = make_submission(course[aid].notebook, released, kind, rng)
+        target = work / "submissions" / student / f"{aid}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+    return course, kinds
+
+
+# ---------------------------------------------------------------- the three ways to grade
+
+def _venv_env() -> dict[str, str]:
+    """The bench's own environment, with this interpreter's scripts (nbgrader, alembic) first."""
+    bindir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def grade_ours(source: Path, work: Path, jobs: int) -> tuple[float, list[dict]]:
+    out = work / "grading-out"
+    shutil.rmtree(out, ignore_errors=True)  # results are cached in OUT: never reuse them
+    cmd = [sys.executable, "-m", "autograder", "grade", str(work / "submissions"), "--out",
+           str(out), "--source", str(source), "--build", str(work / "grader-build"),
+           "--jobs", str(jobs)]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=REPO, env=_venv_env(), capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"autograder grade failed ({done.returncode}): {done.stderr[-2000:]}")
+    with open(out / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return seconds, rows
+
+
+def grade_nbgrader(course, work: Path) -> float:
+    """``nbgrader autograde`` once per assignment, in the nbgrader course folder of the release."""
+    root = work / "nbgrader"
+    for notebook in (work / "submissions").glob("*/*.ipynb"):
+        target = root / "submitted" / notebook.parent.name / notebook.stem / notebook.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(notebook, target)
+    started = time.perf_counter()
+    for aid in course:
+        done = subprocess.run(["nbgrader", "autograde", aid, "--force",
+                               "--Execute.kernel_name=python3", f"--CourseDirectory.root={root}"],
+                              cwd=root, env=_venv_env(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader autograde {aid} failed: {done.stderr[-2000:]}")
+    seconds = time.perf_counter() - started
+    graded = list((root / "autograded").glob("*/*/*.ipynb"))
+    expected = len(list((work / "submissions").glob("*/*.ipynb")))
+    if len(graded) != expected:
+        raise RuntimeError(f"nbgrader autograded {len(graded)} notebooks, expected {expected}")
+    return seconds
+
+
+def _kernel_environment() -> dict[str, str]:
+    """The variables our sandbox sets for its kernels (threads, backend, hash seed), so the bare
+    run differs from ours only by the sandbox, not by what the kernels compute with."""
+    from autograder.sandbox import Limits, Sandbox
+
+    env = Sandbox(Limits(), hide=[], use_bwrap=False).environment()
+    return {k: v for k, v in env.items() if k not in ("PATH", "HOME")}
+
+
+def _execute_bare(job: tuple[str, str, dict]) -> tuple[str, str, float]:
+    from nbclient import NotebookClient
+
+    student, aid, notebook = job
+    nb = nbformat.from_dict(notebook)
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as cwd:
+        started = time.perf_counter()
+        NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": cwd}}).execute()
+        return student, aid, time.perf_counter() - started
+
+
+def _pool_init(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def grade_bare(course, work: Path, jobs: int) -> tuple[float, dict[tuple[str, str], float]]:
+    """Execute the notebooks our grader runs (source + answers), ``jobs`` at a time."""
+    from autograder.transplant import stub_answers, transplant
+
+    stubs = {aid: stub_answers(a) for aid, a in course.items()}
+    todo = []
+    for path in sorted((work / "submissions").glob("*/*.ipynb")):
+        student, aid = path.parent.name, path.stem
+        graft = transplant(course[aid], nbformat.read(path, as_version=4), stubs[aid])
+        todo.append((student, aid, graft.notebook))
+    times = {}
+    started = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_pool_init,
+                                initargs=(_kernel_environment(),)) as pool:
+        for student, aid, seconds in pool.map(_execute_bare, todo):
+            times[(student, aid)] = seconds
+    return time.perf_counter() - started, times
+
+
+# ---------------------------------------------------------------- the section
+
+def with_load(fn, *args):
+    """``fn(*args)`` and the 1-min load average before and after: the three ways run one after
+    the other, so a change of load between them shows here. (Their CPU time cannot be compared:
+    the kernels in the sandbox's PID namespace are not accounted to our RUSAGE_CHILDREN.)"""
+    load = os.getloadavg()[0]
+    result = fn(*args)
+    return result, (load, os.getloadavg()[0])
+
+
+def run(source: Path, work: Path, students: int = 2, jobs: int = 2, seed: int = 0,
+        log=print) -> dict:
+    work = work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    course, kinds = build_class(source, work, students, seed)
+    n = len(kinds)
+    log(f"  grading: class of {students} students × {len(course)} notebooks = {n} submissions "
+        f"({dict(Counter(kinds.values()))})")
+    (ours, grades), ours_load = with_load(grade_ours, source, work, jobs)
+    log(f"  grading: python -m autograder grade --jobs {jobs}: {ours:.1f} s, {ours_load}")
+    theirs, theirs_load = with_load(grade_nbgrader, course, work)
+    log(f"  grading: nbgrader autograde, sequential: {theirs:.1f} s, {theirs_load}")
+    (bare, bare_times), bare_load = with_load(grade_bare, course, work, jobs)
+    log(f"  grading: bare nbclient, {jobs} at a time: {bare:.1f} s, {bare_load}")
+
+    def used(wall, load):
+        return f"{wall / n:.2f} s per notebook; load {load[0]:.1f} → {load[1]:.1f}"
+
+    overheads, statuses, by_kind, killed = [], Counter(), defaultdict(list), 0
+    for g in grades:
+        key = (g["student_id"], g["assignment"])
+        statuses[g["status"]] += 1
+        killed += "exit code 137" in g["reason"]
+        if g["status"] == "graded" and key in bare_times and g["seconds"]:
+            overheads.append(float(g["seconds"]) - bare_times[key])
+        if key in kinds and g["score"]:
+            by_kind[kinds[key]].append(float(g["score"]) / float(g["max_score"]))
+    if not overheads:
+        raise RuntimeError(f"no submission was graded (statuses: {dict(statuses)})")
+    # A worker killed from outside (SIGKILL, exit code 137: the OOM killer, or before 81e2747
+    # another grader run sharing the slot uids) ends early: the grader's time is then too short
+    # and the comparison void.
+    void = f"VOID: {killed} of {n} grader workers were killed from outside" if killed else ""
+    per = f"{n} notebooks"
+    rows = [
+        row(f"python -m autograder grade --jobs {jobs}: {per}", summarise([ours], "s"),
+            note=used(ours, ours_load) + "; sandboxed; feedback and report included"),
+        row(f"nbgrader autograde, one assignment after another: {per}", summarise([theirs], "s"),
+            note=used(theirs, theirs_load) + "; no feedback pages"),
+        row(f"bare nbclient, {jobs} at a time, no sandbox: {per}", summarise([bare], "s"),
+            note=used(bare, bare_load)),
+        row("speed-up over sequential nbgrader", summarise([theirs / ours], "×"),
+            None if killed else TARGET_SPEEDUP, at_least=True, note=void),
+        row("per-notebook overhead over bare nbclient (paired)", summarise(overheads, "s"),
+            None if killed else TARGET_OVERHEAD_S,
+            note=void or f"one pair per submission, both {jobs} at a time"),
+        row("grader wall time over bare nbclient, per notebook", summarise([(ours - bare) / n], "s"),
+            note="(grader − bare) / notebooks: adds the run's fixed costs (start-up, "
+                 "gradebook, report) to the paired overhead"),
+    ]
+    mean_scores = {k: round(sum(v) / len(v), 3) for k, v in sorted(by_kind.items())}
+    return {"config": {"students": students, "notebooks": len(course), "submissions": n,
+                       "jobs": jobs, "seed": seed, "mix": dict(Counter(kinds.values()))},
+            "rows": rows, "statuses": dict(statuses), "killed_workers": killed,
+            "load": {"grader": ours_load, "nbgrader": theirs_load, "bare": bare_load},
+            "mean_score_fraction_by_kind": mean_scores,
+            "bare_seconds": {f"{s}/{a}": t for (s, a), t in sorted(bare_times.items())},
+            "grader_seconds": {f"{g['student_id']}/{g['assignment']}": g["seconds"]
+                               for g in grades}}
