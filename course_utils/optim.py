@@ -23,6 +23,7 @@ Every public function and constructor validates its arguments and raises ``Value
 """
 from __future__ import annotations
 
+import abc
 import functools
 import inspect
 
@@ -230,7 +231,7 @@ def _check_betas(betas) -> tuple[float, float]:
             _validate.in_unit_interval(betas[1], "betas[1]"))
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base of the classes: ``params`` updated in place, a settable ``lr``, per-parameter ``state``.
 
     Subclasses define ``_update(w, g, state) -> new w`` for one parameter; ``step`` checks the
@@ -272,8 +273,9 @@ class Optimizer:
             checked.append(g)
         return checked
 
+    @abc.abstractmethod
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
-        raise NotImplementedError
+        """The new value of one parameter ``w`` given its gradient ``g`` and its ``state``."""
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
