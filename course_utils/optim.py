@@ -31,20 +31,8 @@ import numpy as np
 
 from . import _validate
 
-__all__ = [
-    "sgd_step",
-    "momentum_step",
-    "ema_momentum_step",
-    "nesterov_step",
-    "rmsprop_step",
-    "adam_step",
-    "adamw_step",
-    "Optimizer",
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-]
+__all__ = ["sgd_step", "momentum_step", "ema_momentum_step", "nesterov_step", "rmsprop_step",
+           "adam_step", "adamw_step", "unchecked", "Optimizer", "SGD", "RMSprop", "Adam", "AdamW"]
 
 
 # ---------------------------------------------------------------- argument checks (by name)
@@ -62,12 +50,15 @@ _SCALARS = {
 }
 
 
+_MATH = {}  # each checked rule -> its math; read through ``unchecked``
+
+
 def _checked(rule):
     """Validate a rule's arguments by their names, so that the rule's body is only its math.
 
     Arrays (w, g, v, m, s) become float64 arrays of w's shape, with no NaN/inf; lr and eps must
     be > 0, betas and alpha in [0, 1), weight_decay >= 0, t an integer >= 1.
-    The classes call the unchecked math, ``rule.__wrapped__``: they check their arguments once
+    The classes call the unchecked math, ``unchecked(rule)``: they check their arguments once
     (at construction and in ``step``), and a schedule may legitimately set their lr to 0.
     """
     signature = inspect.signature(rule)
@@ -87,6 +78,7 @@ def _checked(rule):
                 raise TypeError(f"bias_correction must be True or False, got {value!r}")
         return rule(*arguments.args, **arguments.kwargs)
 
+    _MATH[checked_rule] = rule
     return checked_rule
 
 
@@ -198,8 +190,20 @@ def adamw_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_
     decoupled, every weight shrinks by the same factor (1 − ηλ). Returns (w, m, v).
     """
     w = w * (1 - lr * weight_decay)
-    return adam_step.__wrapped__(w, g, m, v, t, lr, beta1, beta2, eps, 0.0,
-                                 bias_correction=bias_correction)
+    return unchecked(adam_step)(w, g, m, v, t, lr, beta1, beta2, eps, 0.0,
+                                bias_correction=bias_correction)
+
+
+def unchecked(rule):
+    """The math of one of the pure rules above, without its argument checks.
+
+    ``unchecked(sgd_step)(w, g, lr)`` is w − lr·g with no conversion and no validation: for
+    loops that check their arguments once, at their edge, then call the rule at every step
+    (the classes below, ``course_utils.loop``, the explorers).
+    """
+    if not callable(rule) or rule not in _MATH:
+        raise TypeError(f"rule must be one of the pure rules of course_utils.optim, got {rule!r}")
+    return _MATH[rule]
 
 
 # ---------------------------------------------------------------- classes mirroring torch.optim
@@ -314,13 +318,13 @@ class SGD(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * w
         if self.momentum == 0:
-            return sgd_step.__wrapped__(w, g, self.lr)
+            return unchecked(sgd_step)(w, g, self.lr)
         if "momentum_buffer" in state:
             v, g = state["momentum_buffer"], (1 - self.dampening) * g
         else:  # torch's first step: the buffer is g itself, not dampened
             v = np.zeros_like(w, dtype=np.float64)
         rule = nesterov_step if self.nesterov else momentum_step
-        w, state["momentum_buffer"] = rule.__wrapped__(w, g, v, self.lr, self.momentum)
+        w, state["momentum_buffer"] = unchecked(rule)(w, g, v, self.lr, self.momentum)
         return w
 
     def _settings(self):
@@ -346,7 +350,7 @@ class RMSprop(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * w
         s = state.get("square_avg", np.zeros_like(w, dtype=np.float64))
-        w, state["square_avg"] = rmsprop_step.__wrapped__(w, g, s, self.lr, self.alpha, self.eps)
+        w, state["square_avg"] = unchecked(rmsprop_step)(w, g, s, self.lr, self.alpha, self.eps)
         state["step"] = state.get("step", 0) + 1
         return w
 
@@ -362,7 +366,7 @@ class Adam(Optimizer):
     ``state[i]`` holds "step" (t), "exp_avg" (m) and "exp_avg_sq" (v).
     """
 
-    _rule = staticmethod(adam_step.__wrapped__)
+    _rule = staticmethod(unchecked(adam_step))
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
@@ -389,7 +393,7 @@ class AdamW(Adam):
     Defaults as torch: lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 1e-2.
     """
 
-    _rule = staticmethod(adamw_step.__wrapped__)
+    _rule = staticmethod(unchecked(adamw_step))
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, lr, betas, eps, weight_decay)
