@@ -20,6 +20,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from . import answer_key
+from ._answer_guard import AnswerKeyUsed, Guard
+
 # Bound at import: answer cells that monkeypatch numpy do not change what these names mean.
 _asarray = np.asarray
 _abs = np.abs
@@ -43,8 +46,11 @@ _WATCHED = {
     "builtins.abs": (builtins, "abs"),
 }
 _ORIGINALS = {key: getattr(owner, attr) for key, (owner, attr) in _WATCHED.items()}
+_REFERENCES = {dotted: answer_key.resolve(dotted) for exercise in answer_key.exercises()
+               for dotted in answer_key.references(exercise) if not dotted.startswith("torch.")}
 
 __all__ = [
+    "AnswerKeyUsed",
     "CheckFailure",
     "expect_close",
     "expect_equal",
@@ -73,6 +79,10 @@ def verify_integrity() -> None:
         if getattr(owner, attr) is not _ORIGINALS[key]:
             _fail(f"{key} was reassigned in this notebook; restore it (restart the kernel) — "
                   "tests compare with the original functions")
+    for dotted, original in _REFERENCES.items():
+        if answer_key.resolve(dotted) is not original:
+            _fail(f"course_utils.{dotted} was reassigned in this notebook; restart the kernel — "
+                  "tests compare with the course's own reference")
     module = globals()
     for name in __all__:
         if module[name] is not _SELF[name]:
@@ -203,16 +213,32 @@ def expect_raises(fn: Callable[[], Any], error: type[BaseException] | tuple, nam
     _fail(f"{name}: expected {getattr(error, '__name__', error)} to be raised, but nothing was")
 
 
-@contextlib.contextmanager
-def quiet():
-    """Run student code inside a test cell without writing to stderr.
+class quiet:
+    """Run student code inside a test cell: quietly, and without the answer key.
 
     nbgrader scores a test cell that writes anything to stderr as 0, so warnings (overflow in
     ``exp``, deprecations) are silenced and stray stderr prints go to stdout instead.
+
+    The block also guards the exercise under test: if the student's code gets its result from
+    that exercise's own reference in ``course_utils`` (or torch's), however it reaches it, the
+    block ends with ``AnswerKeyUsed`` and the test gives no points (see ``_answer_guard``).
     """
-    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(sys.stdout):
+
+    def __enter__(self):
+        self._context = contextlib.ExitStack()
+        self._context.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")
-        yield
+        self._context.enter_context(np.errstate(all="ignore"))
+        self._context.enter_context(contextlib.redirect_stderr(sys.stdout))
+        self._guard = Guard().__enter__()  # last in, first out: it sees only the student's code
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self._guard.__exit__(*exc_info)
+        finally:
+            self._context.__exit__(*exc_info)
+        return False
 
 
 def passed(what: str) -> None:
