@@ -6,6 +6,9 @@ execute_reply status is ``ok`` and it has no error output. Unlike nbgrader, text
 reply status already catches a failure that was printed instead of raised. All-or-nothing per
 cell, as nbgrader without partial credit.
 
+A test stopped by the answer-key guard (``AnswerKeyUsed``) fails like any other and flags the
+row ``answer-key: <test>``.
+
 Statuses: ``graded`` (ran to the end), ``timeout`` (a cell or the whole notebook ran too long),
 ``error`` (unreadable file, kernel died, ``sys.exit``, grader failure). Non-graded rows have no
 score: an empty cell in the CSV, never a silent 0.
@@ -16,6 +19,7 @@ from .course import Assignment, nbgrader_meta
 from .sandbox import Outcome
 
 GRADED, TIMEOUT, ERROR, MISSING, INVALID = "graded", "timeout", "error", "missing", "invalid"
+ANSWER_KEY_ERROR = "AnswerKeyUsed"   # the exception course_utils.checks raises for the answer key
 
 
 def _cell_name(nb: dict | None, index) -> str:
@@ -90,4 +94,11 @@ def score(assignment: Assignment, outcome: Outcome, timeout: float) -> dict:
                     "reason": f"{_cell_name(nb, index)} called sys.exit() ({text})"}
     tests = test_results(assignment, nb, reply.get("replies", {}))
     total = sum(t["points"] for t in tests.values() if t["passed"])
+    result["flags"] += answer_key_flags(tests)
     return {**result, "score": total, "tests": tests, "notebook": nb}
+
+
+def answer_key_flags(tests: dict[str, dict]) -> list[str]:
+    """``answer-key: <test>`` for each test the guard in ``checks.quiet()`` stopped."""
+    return [f"answer-key: {grade_id}" for grade_id, t in tests.items()
+            if t["message"].startswith(f"{ANSWER_KEY_ERROR}:")]
