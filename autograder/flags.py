@@ -25,8 +25,8 @@ FILE_CALLS = {"open", "Path", "listdir", "scandir", "walk", "glob", "iglob", "st
 IPYTHON_HOOKS = {"events", "set_custom_exc", "input_transformers_cleanup",
                  "input_transformers_post", "ast_transformers", "register_magic_function",
                  "set_hook", "showtraceback", "run_cell", "custom_exceptions", "displayhook"}
-SYS_HOOKS = {"modules", "excepthook", "settrace", "setprofile", "meta_path", "path_hooks",
-             "displayhook", "addaudithook"}
+SYS_HOOKS = {"modules", "excepthook", "settrace", "setprofile", "getprofile", "gettrace",
+             "_getframe", "meta_path", "path_hooks", "displayhook", "addaudithook"}
 
 
 def _to_python(source: str) -> str:
@@ -138,7 +138,7 @@ class _Scanner(ast.NodeVisitor):
             self.flag(f"touches sys.{path[1]}")
         if len(path) > 1 and set(path[1:]) & IPYTHON_HOOKS:
             self.flag("registers IPython hooks or events")
-        if path[-1:] == ("__code__",) or path[-1:] == ("__globals__",):
+        if path[-1:] in (("__code__",), ("__globals__",), ("__closure__",), ("cell_contents",)):
             self.flag(f"rewrites function internals ({path[-1]})")
         self.generic_visit(node)
 

@@ -164,15 +164,19 @@ class Guard:
     def _student_on_the_way(self, frame) -> bool:
         """Whether student code is on the stack between ``frame`` and the test's own frame."""
         while frame is not None and frame is not self.entry:
-            name = frame.f_code.co_filename
-            if name != self.test_file and not _is_library(name):
+            if self._is_student(frame):
                 return True
             frame = frame.f_back
         return frame is None  # another thread, or a stack that never came from the test
 
+    def _is_student(self, frame) -> bool:
+        name = frame.f_code.co_filename
+        return name != self.test_file and not _is_library(name)
+
     def _make_hook(self):
         seen, classify, builtins = self.registry.seen, self.registry.classify, self.registry.builtins
         forbidden, found, on_the_way = self.forbidden, self.found, self._student_on_the_way
+        student = self._is_student   # tampering: only the student's own call counts, not torch's
 
         def hook(frame, event, arg):
             if event == "call":
@@ -180,13 +184,13 @@ class Guard:
                 dotted = seen[code] if code in seen else classify(code)
                 if dotted in forbidden and on_the_way(frame.f_back):
                     found.append(("key", f"your code calls {dotted}"))
-                elif code in _TAMPER_CODE and on_the_way(frame.f_back):
+                elif code in _TAMPER_CODE and frame.f_back is not None and student(frame.f_back):
                     found.append(("guard", f"your code calls threading.{code.co_name}"))
             elif event == "c_call":
                 entry = builtins.get(id(arg))
                 if entry is not None and entry[0] is arg and entry[1] in forbidden and on_the_way(frame):
                     found.append(("key", f"your code calls {entry[1]}"))
-                elif arg in _TAMPER and on_the_way(frame):
+                elif arg in _TAMPER and student(frame):
                     found.append(("guard", f"your code calls sys.{arg.__name__}"))
 
         return hook

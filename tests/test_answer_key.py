@@ -125,3 +125,50 @@ def test_the_guard_reports_what_it_saw():
     assert "optim.adam_step" in text and "yourself" in text
     text = _answer_guard.message([("guard", "your code calls sys.setprofile")])
     assert "guard" in text and "sys.setprofile" in text
+
+
+TEST_CELL = """
+w, g, v = np.ones(3), np.full(3, 0.5), np.zeros(3)
+with checks.quiet():
+    got = momentum_step(w, g, v, 0.1, 0.9)
+"""
+
+
+@pytest.mark.parametrize("answer", [
+    "import concurrent.futures as cf\n"
+    "def momentum_step(*a):\n"
+    "    with cf.ThreadPoolExecutor(1) as pool:\n"
+    "        return pool.submit(optim.momentum_step, *a).result()\n",
+    "import sys\n"
+    "def momentum_step(*a):\n"
+    "    hook = sys.getprofile()\n"
+    "    sys.setprofile(None)\n"
+    "    result = optim.momentum_step(*a)\n"
+    "    sys.setprofile(hook)\n"
+    "    return result\n",
+    "import threading\n"
+    "def momentum_step(*a):\n"
+    "    threading.setprofile(None)\n"
+    "    return optim.momentum_step(*a)\n",
+], ids=["thread", "profiler switched off", "threading.setprofile"])
+def test_threads_and_switching_the_guard_off_are_caught(answer):
+    import numpy as np
+    from course_utils import optim
+
+    namespace = {"np": np, "checks": checks, "optim": optim}
+    _run(answer, namespace, "/tmp/ipykernel_0/answer.py")
+    with pytest.raises(checks.AnswerKeyUsed):
+        _run(TEST_CELL, namespace, "/tmp/ipykernel_0/test.py")
+
+
+def test_a_library_reading_the_stack_for_the_student_is_not_tampering():
+    import numpy as np
+
+    answer = ("import traceback\n"   # traceback calls sys._getframe; torch does the same
+              "def momentum_step(w, g, v, lr, beta):\n"
+              "    traceback.extract_stack()\n"
+              "    v = beta * v + g\n"
+              "    return w - lr * v, v\n")
+    namespace = {"np": np, "checks": checks}
+    _run(answer, namespace, "/tmp/ipykernel_0/answer.py")
+    _run(TEST_CELL, namespace, "/tmp/ipykernel_0/test.py")
