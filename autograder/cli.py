@@ -2,10 +2,15 @@
 
     python -m autograder release [--out release/] [--source notebooks/]
     python -m autograder grade SUBMISSIONS [--out grading-out/] [--jobs N] [--timeout S]
+                               [--no-sandbox]
     python -m autograder validate [--source notebooks/]
 
 ``grade`` exits 0 when the run completed, whatever the submissions did; it exits 2 with a
-one-line message when it cannot run at all (SUBMISSIONS missing, OUT not writable, no course).
+one-line message when it cannot run at all (SUBMISSIONS missing, OUT not writable, no course),
+and with a short explanation when there is no working sandbox (bubblewrap): it never grades
+students' code unsandboxed unless told to with ``--no-sandbox``, and then flags every row
+``unsandboxed`` and says so in the report and the summary. ``validate`` runs only the course's
+own notebooks: it uses the sandbox when there is one, and otherwise runs without it.
 """
 from __future__ import annotations
 
@@ -22,8 +27,32 @@ sys.modules.setdefault("rfc3987_syntax", None)
 from .collect import SAFE_ID, SubmissionsError  # noqa: E402
 from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, nbgrader_meta, release  # noqa: E402
 from .grade import GradeError, Task, check_out, execute, finish, load, plan  # noqa: E402
-from .sandbox import Limits, Sandbox  # noqa: E402
+from .sandbox import INSTALL_BWRAP, Limits, Sandbox, bwrap_problem  # noqa: E402
 from .scoring import GRADED, MISSING  # noqa: E402
+
+
+UNSANDBOXED = "unsandboxed"  # the flag of every row graded with --no-sandbox
+
+
+def no_sandbox_message(problem: str) -> str:
+    """Why ``grade`` refuses to run without a sandbox, and what to do about it."""
+    return (f"refusing to grade without a sandbox: {problem}.\n"
+            "Without one, a submission runs with the grader's access and can read the hidden "
+            "tests, the solutions and the other students' files (and change files the grader "
+            "can write).\n"
+            f"To fix it, {INSTALL_BWRAP}, then run the same command again.\n"
+            "To grade anyway, accepting that risk, add --no-sandbox: every row is then flagged "
+            f"`{UNSANDBOXED}`.")
+
+
+def unsandboxed_banner() -> str:
+    lines = ["UNSANDBOXED RUN (--no-sandbox): these grades cannot be trusted.",
+             "Every submission ran WITHOUT a sandbox: it could read the hidden tests, the",
+             "solutions and the other students' files. Every row is flagged `unsandboxed`.",
+             "Install bubblewrap (`make sysdeps`, or apt-get/dnf install bubblewrap) and grade",
+             "again without --no-sandbox."]
+    width = max(map(len, lines)) + 6
+    return "\n".join(["!" * width, *(f"!! {line:<{width - 6}} !!" for line in lines), "!" * width])
 
 
 def _limits(args) -> Limits:
@@ -88,10 +117,25 @@ def cmd_grade(args) -> int:
     course = load(args.source)
     if not args.submissions.exists():
         raise GradeError(f"SUBMISSIONS {args.submissions} does not exist")
+    problem = None if args.no_sandbox else bwrap_problem()
+    if problem:  # before anything is written or run
+        raise GradeError(no_sandbox_message(problem))
     check_out(args.out)
     limits = _limits(args)
-    sandbox = Sandbox(limits, hide=[args.source, args.submissions, args.out, args.build])
+    hide = [args.source, args.submissions, args.out, args.build]
+    if args.no_sandbox:
+        print(unsandboxed_banner(), file=sys.stderr)
+        sandbox = Sandbox(limits, hide=hide, use_bwrap=False,
+                          why_unsandboxed="--no-sandbox was given")
+    else:
+        sandbox = Sandbox(limits, hide=hide, use_bwrap=True)
     work = plan(args.submissions, course, limits)
+    if args.no_sandbox:
+        for r in work.rows:
+            r["flags"].insert(0, UNSANDBOXED)
+        for task in work.tasks:
+            task.flags.insert(0, UNSANDBOXED)
+            task.key += "-" + UNSANDBOXED  # a later sandboxed run never reuses these results
     rows = list(work.rows)
     exporter = _exporter()
     bar = _progress(len(work.tasks), "grading")
@@ -119,7 +163,8 @@ def cmd_grade(args) -> int:
     write_csv(rows, args.out / "grades.csv")
     write_tests_csv(rows, args.out / "tests.csv")
     write_gradebook(course, rows, args.out / "gradebook.db")
-    write_report(course, rows, work.ignored, args.out / "report.html", sandbox.description)
+    write_report(course, rows, work.ignored, args.out / "report.html", sandbox.description,
+                 unsandboxed=args.no_sandbox)
     counts = status_counts(rows)
     print(f"{len(rows)} rows in {time.monotonic() - started:.1f} s with {args.jobs} jobs: "
           + ", ".join(f"{counts[s]} {s}" for s in ("graded", "timeout", "error", "missing",
@@ -130,6 +175,8 @@ def cmd_grade(args) -> int:
     print(f"grades:    {args.out / 'grades.csv'} (per test: tests.csv, nbgrader: gradebook.db)")
     print(f"feedback:  {args.out / 'feedback'}/<student>/<assignment>.html")
     print(f"report:    {args.out / 'report.html'}")
+    if args.no_sandbox:
+        print(unsandboxed_banner())
     return 0
 
 
@@ -142,6 +189,9 @@ def cmd_validate(args) -> int:
     released = release(course, args.build, args.build / "release-flat")
     limits = _limits(args)
     sandbox = Sandbox(limits, hide=[args.source, args.build])
+    if not sandbox.use_bwrap:  # the course's own notebooks: fine without a sandbox
+        print(f"note: running the course's own notebooks without a sandbox "
+              f"({sandbox.why_unsandboxed})", file=sys.stderr)
     tasks = []
     for a, path in zip(course.values(), released):
         blank = nbformat.read(path, as_version=4)
@@ -212,6 +262,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("submissions", type=Path, help="folder STUDENT/ASSIGNMENT.ipynb or a zip")
     common(g, "grading-out")
     running(g)
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="grade even without a working bubblewrap sandbox. RISKY: submissions "
+                        "can then read the hidden tests, the solutions and other students' "
+                        "files; every row is flagged 'unsandboxed'")
     v = sub.add_parser("validate", help="solutions get full marks, the blank release gets 0")
     common(v)
     running(v)

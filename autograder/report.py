@@ -241,8 +241,22 @@ def status_counts(rows: list[dict]) -> Counter:
     return Counter(r["status"] for r in rows)
 
 
+UNSANDBOXED_BANNER = (
+    "<div id='unsandboxed-banner' role='alert' style='background:#b00020;color:#fff;"
+    "border:4px solid #5c0011;padding:1em 1.2em;margin:0 0 1.5em;font-size:17px;line-height:1.4'>"
+    "<div style='font-size:26px;font-weight:bold;margin-bottom:.3em'>&#9888; UNSANDBOXED RUN: "
+    "these grades cannot be trusted</div>"
+    "This run used <code style='color:#fff;white-space:nowrap'>--no-sandbox</code>: every submission ran without a "
+    "sandbox, with the grader's access, and could have read the hidden tests, the solutions and "
+    "the other students' files, or changed files the grader can write. Every row is flagged "
+    "<code style='color:#fff;white-space:nowrap'>unsandboxed</code>. Install bubblewrap (<code style='color:#fff;white-space:nowrap'>"
+    "make sysdeps</code>, or <code style='color:#fff;white-space:nowrap'>apt-get</code>/<code style='color:#fff;white-space:nowrap'>dnf"
+    " install bubblewrap</code>) and grade again without <code style='color:#fff;white-space:nowrap'>--no-sandbox"
+    "</code>.</div>")
+
+
 def write_report(course: dict[str, Assignment], rows: list[dict], ignored, path: Path,
-                 sandbox: str) -> None:
+                 sandbox: str, unsandboxed: bool = False) -> None:
     counts = status_counts(rows)
     per_assignment = defaultdict(Counter)
     for r in rows:
@@ -252,6 +266,7 @@ def write_report(course: dict[str, Assignment], rows: list[dict], ignored, path:
         "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
         "font-size:13px;text-align:left;vertical-align:top}th{background:#eee}</style></head><body>",
+        UNSANDBOXED_BANNER if unsandboxed else "",
         "<h1>Grading report</h1>",
         f"<p>{len(rows)} rows: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".</p>",
         f"<p>Execution: {html.escape(sandbox)}.</p>",

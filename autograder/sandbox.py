@@ -14,11 +14,14 @@ gets no process limit: it would count all of the user's processes; the PID names
 timeout still end a fork bomb). Each slot is pinned to one core, so a runaway submission slows
 only its own slot.
 
-Without ``bwrap`` the worker runs with the same limits and uid but no filesystem isolation; the
-grade summary says so.
+Without a working ``bwrap`` (``bwrap_problem`` says why) ``python -m autograder grade`` refuses to
+run unless given ``--no-sandbox``; ``validate`` and the maintainers' tools, which run only the
+course's own notebooks, may still use ``Sandbox(use_bwrap=False)``: the worker then runs with the
+same limits and uid but no filesystem isolation, and ``description`` says so.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -71,8 +74,44 @@ class Outcome:
     seconds: float
 
 
+INSTALL_BWRAP = ("install bubblewrap: Debian/Ubuntu `sudo apt-get install bubblewrap`, Fedora "
+                 "`sudo dnf install bubblewrap` (in this repository: `make sysdeps`)")
+
+
+@functools.lru_cache(maxsize=None)
+def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot sandbox a notebook on this machine, or None when it can.
+
+    Being on ``PATH`` is not enough: where unprivileged user namespaces are disabled (a sysctl,
+    AppArmor, some container runtimes) ``bwrap`` is installed but cannot build a sandbox, so it
+    is tried once, with the namespaces a real run uses.
+    """
+    path = shutil.which("bwrap")
+    if path is None:
+        return "no `bwrap` on PATH: bubblewrap is not installed"
+    probe = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+             "--die-with-parent", "--new-session"]
+    if os.geteuid() == 0:
+        probe += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    try:
+        done = subprocess.run([*probe, "true"], stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`{path}` is installed but could not be started ({exc})"
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.split())[:300] or f"exit code {done.returncode}"
+        return (f"`{path}` is installed but cannot create a sandbox here ({detail}); unprivileged "
+                "user namespaces are probably disabled: check `sysctl kernel.unprivileged_userns_clone"
+                "` and `user.max_user_namespaces` (on Ubuntu 23.10+ also AppArmor's "
+                "`kernel.apparmor_restrict_unprivileged_userns`), or, in a container, allow user "
+                "namespaces")
+    return None
+
+
 def have_bwrap() -> bool:
-    return shutil.which("bwrap") is not None
+    """Whether ``bwrap`` is installed and works (see ``bwrap_problem``)."""
+    return bwrap_problem() is None
 
 
 def _existing(paths) -> list[str]:
@@ -106,9 +145,14 @@ def _is_under(path: str, folders: list[str]) -> bool:
 class Sandbox:
     """Runs notebooks through ``worker.py``; ``hide`` lists folders the notebooks must not see."""
 
-    def __init__(self, limits: Limits, hide: list[Path], use_bwrap: bool | None = None):
+    def __init__(self, limits: Limits, hide: list[Path], use_bwrap: bool | None = None,
+                 why_unsandboxed: str | None = None):
         self.limits = limits
-        self.use_bwrap = have_bwrap() if use_bwrap is None else use_bwrap
+        if use_bwrap is None:  # bwrap when it works; the caller decides whether that is enough
+            problem = bwrap_problem()
+            use_bwrap, why_unsandboxed = problem is None, why_unsandboxed or problem
+        self.use_bwrap = use_bwrap
+        self.why_unsandboxed = why_unsandboxed or "bwrap not used"
         repo = Path(__file__).resolve().parent.parent
         hidden = [repo, repo.parent, Path.home(), "/root", "/home", "/mnt", "/media", "/srv",
                   "/var/tmp", *hide]
@@ -132,8 +176,9 @@ class Sandbox:
         if self.use_bwrap:
             return "bubblewrap sandbox (read-only /, course hidden, no network, own PID namespace)"
         who = "its own uid" if self._uid(0) is not None else "the grader's uid"
-        return (f"NO SANDBOX (bwrap not found): resource limits only, running as {who}; "
-                "the course files are not hidden")
+        return (f"NO SANDBOX ({self.why_unsandboxed}) — resource limits only, running as {who}; "
+                "notebooks can read the course files (hidden tests, solutions) and the other "
+                "submissions")
 
     def command(self, uid: int | None) -> list[str]:
         python = [sys.executable, "-I"]
