@@ -1,5 +1,6 @@
 # Descent — every command a student, instructor or maintainer needs.
-# `make lab` and `make test` build .venv on first use; nothing else must be installed by hand.
+# `make lab` and `make test` build .venv on first use and install the system packages they need
+# (scripts/sysdeps: apt-get as root or with passwordless sudo); nothing is installed by hand.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -7,12 +8,18 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help venv lab test test-fast release grade validate bench lock strip clean
+.PHONY: help sysdeps venv lab test test-fast release grade validate bench lock strip clean
+
+# JupyterLab's "get notified about official Jupyter news?" pop-up covers the notebook: the plugin
+# that shows it is disabled in this venv (sys-prefix page_config.json), which `make lab` uses.
+LAB_PAGE_CONFIG := $(VENV)/etc/jupyter/labconfig/page_config.json
+NO_NEWS := @jupyterlab/apputils-extension:announcements
 
 help:
 	@echo "make lab                     open the student release in JupyterLab (builds .venv if missing)"
 	@echo "make test                    run the whole test suite (builds .venv if missing)"
 	@echo "make test-fast               skip tests that start kernels or browsers"
+	@echo "make sysdeps                 check/install the system packages (bubblewrap, chromium, fonts)"
 	@echo "make release                 write the student notebooks to release/"
 	@echo "make grade SUBMISSIONS=DIR   grade a folder or zip of submissions into grading-out/"
 	@echo "make validate                solutions get full marks, the blank release gets 0"
@@ -21,6 +28,7 @@ help:
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found. Install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@PYTHON=$(PYTHON) scripts/sysdeps venv
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -30,13 +38,22 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# System packages (bubblewrap, Chromium, fonts): checked in well under a second when present.
+sysdeps:
+	@PYTHON=$(PYTHON) scripts/sysdeps
+
+$(LAB_PAGE_CONFIG): $(STAMP)
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix $(NO_NEWS)
+	@touch $@
+
 release: $(STAMP)
 	$(PY) -m autograder release --out release
 
-lab: release
+# The lab itself needs no system package beyond Python's venv (checked while building .venv).
+lab: release $(LAB_PAGE_CONFIG)
 	$(VENV)/bin/jupyter lab --notebook-dir=release $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: $(STAMP)
+test: sysdeps $(STAMP)
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -44,12 +61,13 @@ test-fast: $(STAMP)
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder-or.zip"; exit 2; }
+	@scripts/sysdeps sandbox
 	$(PY) -m autograder grade "$(SUBMISSIONS)" --out grading-out --jobs $(JOBS)
 
 validate: $(STAMP)
 	$(PY) -m autograder validate
 
-bench: $(STAMP)
+bench: sysdeps $(STAMP)
 	$(PY) -m bench
 
 lock: $(STAMP)
