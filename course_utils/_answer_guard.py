@@ -57,7 +57,7 @@ class _Registry:
     def __init__(self):
         self.code: dict[types.CodeType, str] = {}
         self.place: dict[tuple[str, int], str] = {}       # a code.replace() copy keeps its place
-        self.builtins: dict[int, tuple[object, str]] = {}
+        self.builtins: dict[int, tuple[object, str]] = {}   # id -> (the builtin, its name)
         self.with_torch = "torch" in sys.modules
         names = {d for e in answer_key.exercises() for d in answer_key.references(e)}
         for dotted in sorted(names):
@@ -173,25 +173,42 @@ class Guard:
         name = frame.f_code.co_filename
         return name != self.test_file and not _is_library(name)
 
+    def _report(self, hit: tuple[str, str], caller) -> None:
+        kind, what = hit
+        # A reference counts when student code led to it; tampering only when the student's own
+        # code made the call (torch reads frames too).
+        if (kind == "key" and self._student_on_the_way(caller)) or \
+                (kind == "guard" and caller is not None and self._is_student(caller)):
+            self.found.append((kind, f"your code calls {what}"))
+
     def _make_hook(self):
-        seen, classify, builtins = self.registry.seen, self.registry.classify, self.registry.builtins
-        forbidden, found, on_the_way = self.forbidden, self.found, self._student_on_the_way
-        student = self._is_student   # tampering: only the student's own call counts, not torch's
+        """The profile function: as little work as possible per event (it sees every call)."""
+        seen, classify, forbidden = self.registry.seen, self.registry.classify, self.forbidden
+        watched = {code: ("key", d) for code, d in self.registry.code.items() if d in forbidden}
+        watched.update({code: ("guard", f"threading.{code.co_name}") for code in _TAMPER_CODE})
+        watched_c = {obj: ("key", d) for obj, d in self.registry.builtins.values()
+                     if d in forbidden}
+        watched_c.update({obj: ("guard", f"sys.{obj.__name__}") for obj in _TAMPER})
+        cold: set[types.CodeType] = set()
+        report = self._report
 
         def hook(frame, event, arg):
             if event == "call":
                 code = frame.f_code
-                dotted = seen[code] if code in seen else classify(code)
-                if dotted in forbidden and on_the_way(frame.f_back):
-                    found.append(("key", f"your code calls {dotted}"))
-                elif code in _TAMPER_CODE and frame.f_back is not None and student(frame.f_back):
-                    found.append(("guard", f"your code calls threading.{code.co_name}"))
+                if code in cold:
+                    return
+                hit = watched.get(code)
+                if hit is None:
+                    dotted = seen[code] if code in seen else classify(code)
+                    if dotted not in forbidden:
+                        cold.add(code)
+                        return
+                    hit = watched[code] = ("key", dotted)
+                report(hit, frame.f_back)
             elif event == "c_call":
-                entry = builtins.get(id(arg))
-                if entry is not None and entry[0] is arg and entry[1] in forbidden and on_the_way(frame):
-                    found.append(("key", f"your code calls {entry[1]}"))
-                elif arg in _TAMPER and student(frame):
-                    found.append(("guard", f"your code calls sys.{arg.__name__}"))
+                hit = watched_c.get(arg)
+                if hit is not None:
+                    report(hit, frame)
 
         return hook
 
