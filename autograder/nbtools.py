@@ -49,20 +49,18 @@ def strip_outputs(nb) -> bool:
 
 
 def blank(nb, keep_hidden: bool = False):
-    """A copy of ``nb`` as a student receives it: solutions replaced, hidden tests removed.
+    """A copy of ``nb`` as a student receives it, made by nbgrader's own preprocessors (the
+    ones ``generate_assignment`` runs): solutions cleared, hidden tests removed.
 
     ``keep_hidden=True`` keeps the hidden tests, as the grader runs them against a blank
     submission (a test cell made only of hidden tests would otherwise be empty and "pass").
     """
-    nb = nbformat.from_dict(nb)
-    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.source = SOLUTION_RE.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", cell.source)
-            if not keep_hidden:
-                cell.source = HIDDEN_RE.sub("", cell.source)
-        elif nbgrader_meta(cell).get("solution"):
-            cell.source = "YOUR ANSWER HERE"
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    nb = nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)
+    nb, _ = ClearSolutions().preprocess(nb, {"language": "python"})
+    if not keep_hidden:
+        nb, _ = ClearHiddenTests().preprocess(nb, {})
     return nb
 
 
@@ -82,21 +80,17 @@ class TestResult:
 
 
 def test_results(nb) -> list[TestResult]:
-    """Pass/fail of every autograded test cell of an executed notebook (nbgrader's rule: a cell
-    passes iff it has no error output and writes nothing to stderr)."""
+    """Pass/fail of every autograded test cell of an executed notebook, by the grader's one rule
+    (``scoring.cell_failure``: no error output and nothing on stderr, as nbgrader)."""
+    from .scoring import cell_failure
+
     results = []
     for cell in nb.cells:
-        if not is_test_cell(cell):
-            continue
-        meta = nbgrader_meta(cell)
-        errors = [o for o in cell.outputs if o.output_type == "error"]
-        stderr = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
-        msg = ""
-        if errors:
-            msg = f"{errors[0].ename}: {errors[0].evalue}"
-        elif stderr:
-            msg = "wrote to stderr: " + stderr[0].text[:200]
-        results.append(TestResult(meta["grade_id"], float(meta.get("points", 0)), not (errors or stderr), msg))
+        if is_test_cell(cell):
+            meta = nbgrader_meta(cell)
+            message = cell_failure(cell)
+            results.append(TestResult(meta["grade_id"], float(meta.get("points", 0)),
+                                      not message, message))
     return results
 
 

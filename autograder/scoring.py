@@ -1,10 +1,11 @@
 """Turn what the sandbox returned into a status and a score. Runs in the trusted parent.
 
-Rule for a test cell (documented in the report): it passes iff the kernel ran it, its
-execute_reply status is ``ok`` and it has no error output. Unlike nbgrader, text on stderr does
-*not* zero a test cell: a harmless warning (overflow in ``exp``) should not cost points, and the
-reply status already catches a failure that was printed instead of raised. All-or-nothing per
-cell, as nbgrader without partial credit.
+Rule for a test cell — the one rule of the project, nbgrader's own, used by the grader,
+``validate``, ``nbtools check`` and the tests (``cell_failure``): it passes iff the kernel ran
+it to the end with no error output and nothing on stderr. nbgrader's Validate button, which
+students press, and ``nbgrader autograde`` judge the same way, so the three always agree;
+``checks.quiet()`` sends the student code's warnings to stdout so that a harmless overflow
+warning costs nothing. All-or-nothing per cell, as nbgrader without partial credit.
 
 A test stopped by the answer-key guard (``AnswerKeyUsed``) fails like any other and flags the
 row ``answer-key: <test>``.
@@ -40,6 +41,30 @@ def _error_text(cell: dict) -> str | None:
     return None
 
 
+def _stderr_text(cell: dict) -> str | None:
+    text = "".join(str(out.get("text", "")) for out in cell.get("outputs", [])
+                   if out.get("output_type") == "stream" and out.get("name") == "stderr")
+    return text[:300] if text else None
+
+
+def cell_failure(cell: dict, reply: str | None = "ok") -> str:
+    """Why an executed test cell failed, or "" when it passed (the module's one rule).
+
+    ``reply`` is the kernel's execute_reply status when known (None: the cell never ran).
+    """
+    if reply is None:
+        return "not run"
+    error = _error_text(cell)
+    if error:
+        return error
+    stderr = _stderr_text(cell)
+    if stderr:
+        return f"wrote to stderr (nbgrader scores that as a failure): {stderr.strip()}"
+    if reply != "ok":
+        return f"the cell ended with status {reply!r} but showed no error"
+    return ""
+
+
 def test_results(assignment: Assignment, nb: dict, replies: dict[str, str]) -> dict[str, dict]:
     """grade_id -> {"passed", "points", "message"} for every autograded test cell."""
     by_id = {}
@@ -50,16 +75,7 @@ def test_results(assignment: Assignment, nb: dict, replies: dict[str, str]) -> d
     results = {}
     for test in assignment.tests:
         index, cell = by_id[test.grade_id]
-        reply = replies.get(str(index))
-        error = _error_text(cell)
-        if reply is None:
-            message = "not run"
-        elif error:
-            message = error
-        elif reply != "ok":
-            message = f"the cell ended with status {reply!r} but showed no error"
-        else:
-            message = ""
+        message = cell_failure(cell, replies.get(str(index)))
         results[test.grade_id] = {"passed": not message, "points": test.points,
                                   "message": message}
     return results

@@ -54,11 +54,10 @@ def cell_ids(nb) -> list[str]:
 
 
 def stub_answers(assignment: Assignment) -> dict[str, str]:
-    """What the release has in each answer cell (nbgrader's ClearSolutions), for missing answers."""
-    from nbgrader.preprocessors import ClearSolutions
+    """What the release has in each answer cell (``nbtools.blank``), for missing answers."""
+    from .nbtools import blank
 
-    nb = copy.deepcopy(assignment.notebook)
-    nb, _ = ClearSolutions().preprocess(nb, {"language": "python"})
+    nb = blank(assignment.notebook)
     return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
             if nbgrader_meta(c).get("solution")}
 
