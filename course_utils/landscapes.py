@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from course_utils import _validate as check
+from course_utils import loop, optim
 
 __all__ = [
     "Landscape",
@@ -278,7 +279,8 @@ def run_optimizer(step_fn: Callable, w0, n_steps: int, state=None) -> np.ndarray
     ``momentum_step(w, g, v, lr, beta) -> (w, v)`` once the gradient is computed inside.
 
     A run that diverges (inf/NaN) stops calling ``step_fn``; its remaining rows are NaN so the
-    trajectory keeps its shape and plots simply end.
+    trajectory keeps its shape and plots simply end. Runs through the course's one training
+    loop, ``course_utils.loop.descend``.
 
     Args:
         step_fn: the update rule (pure: it must not modify its arguments).
@@ -292,31 +294,33 @@ def run_optimizer(step_fn: Callable, w0, n_steps: int, state=None) -> np.ndarray
     if not callable(step_fn):
         raise TypeError(f"step_fn must be a function w -> w (or (w, state) -> (w, state)), got "
                         f"{type(step_fn).__name__}")
-    w = check.as_array(w0, "w0", ndim=(0, 1)).copy()
-    n_steps = check.integer(n_steps, "n_steps", minimum=0)
-    path = np.full((n_steps + 1,) + w.shape, np.nan)
-    path[0] = w
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result, not an error
-        for k in range(1, n_steps + 1):
-            if state is None:
-                w = step_fn(w)
-            else:
-                w, state = step_fn(w, state)
-            w = np.asarray(w, dtype=np.float64)
-            if w.shape != path.shape[1:]:
-                raise ValueError(f"step_fn must return w with the shape of w0 {path.shape[1:]}, "
-                                 f"got {w.shape} at step {k}")
-            path[k] = w
-            if not np.all(np.isfinite(w)):
-                break
-    return path
+    if state is None:
+        def rule(w, dw, carried):
+            return step_fn(w), carried
+    else:
+        def rule(w, dw, carried):
+            return step_fn(w, carried)
+    rule.__name__ = "step_fn"  # what the loop's messages call it
+    return _trajectory(rule, w0, lambda w: None, n_steps, state)
 
 
 def gradient_descent(landscape: Landscape, w0, lr: float, n_steps: int) -> np.ndarray:
-    """Plain gradient descent w ← w − η ∇f(w) on a landscape; trajectory (n_steps + 1, d)."""
+    """Plain gradient descent w ← w − η ∇f(w) on a landscape; trajectory (n_steps + 1, d).
+
+    The loop of ``course_utils.loop`` with the rule ``optim.sgd_step``.
+    """
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be a Landscape (e.g. rosenbrock()), got "
                         f"{type(landscape).__name__}")
     lr = check.positive(lr, "lr")
     w0 = landscape._points(w0, "w0")
-    return run_optimizer(lambda w: w - lr * landscape.grad_f(w), w0, n_steps)
+    return _trajectory(_SGD, w0, landscape.grad_f, n_steps, {"lr": lr})
+
+
+_SGD = loop.as_rule(optim.sgd_step)
+
+
+def _trajectory(rule, w0, gradient, n_steps, state) -> np.ndarray:
+    w0 = check.as_array(w0, "w0", ndim=(0, 1))
+    n_steps = check.integer(n_steps, "n_steps", minimum=0)
+    return loop.descend(rule, w0, lambda w, _: (None, gradient(w)), n_steps, state).path

@@ -5,6 +5,8 @@ code and to torch, and compares the parameters after every step (and the optimiz
 the end). The worst entrywise relative error of each run is printed (``pytest -s``) and
 recorded as a junit property ``max_rel_error``.
 """
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -496,3 +498,34 @@ def test_lr_setter_validates_but_allows_zero():
         opt.lr = -0.1
     with pytest.raises(TypeError, match=r"^lr must be a real number"):
         opt.lr = None
+
+
+
+RULES = [optim.sgd_step, optim.momentum_step, optim.ema_momentum_step, optim.nesterov_step,
+         optim.rmsprop_step, optim.adam_step, optim.adamw_step]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
+def test_unchecked_is_the_same_math_without_the_checks(rule):
+    rng = np.random.default_rng(0)
+    w, g, m, v = (rng.standard_normal(4) for _ in range(4))
+    values = {"w": w, "g": g, "m": m, "v": np.abs(v), "s": np.abs(v), "t": 3, "lr": 0.1,
+              "beta": 0.9, "alpha": 0.9, "beta1": 0.8, "beta2": 0.99}
+    names = [n for n in inspect.signature(rule).parameters if n in values]
+    args = [values[n] for n in names]
+    math = optim.unchecked(rule)
+    assert math is not rule and math.__name__ == rule.__name__
+    ours, theirs = math(*args), rule(*args)
+    for a, b in zip(ours if isinstance(ours, tuple) else [ours],
+                    theirs if isinstance(theirs, tuple) else [theirs]):
+        np.testing.assert_array_equal(a, b)
+    # No checks: lr = 0 (a schedule may reach it) and NaN go straight through.
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(optim.unchecked(optim.sgd_step)(np.ones(1), np.full(1, np.nan), 0.0))
+
+
+def test_unchecked_takes_only_the_rules_of_optim():
+    for other in (lambda w, g, lr: w - lr * g, optim.unchecked(optim.sgd_step), "sgd_step",
+                  optim.SGD):
+        with pytest.raises(TypeError, match="pure rules of course_utils.optim"):
+            optim.unchecked(other)
