@@ -26,6 +26,7 @@ __all__ = [
     "OKABE_ITO",
     "STYLES",
     "style",
+    "log_levels",
     "PathPlot",
     "CurvePlot",
     "contour_with_paths",
@@ -128,8 +129,10 @@ class CurvePlot:
             self.ax.autoscale_view()
 
 
-def _log_levels(landscape: Landscape, F: np.ndarray, n_levels: int) -> np.ndarray:
-    """Levels evenly spaced in log(f − f_min): dense near the minimum, where paths end."""
+def log_levels(landscape: Landscape, F: np.ndarray, n_levels: int = 20) -> np.ndarray:
+    """Contour levels for ``F`` (values of ``landscape`` on a grid), evenly spaced in
+    log(f − f_min): dense near the minimum, where paths end; even levels when f is unbounded
+    below (no minimiser)."""
     if len(landscape.minimizers) == 0:  # unbounded below (a saddle): plain even levels
         return np.linspace(np.nanmin(F), np.nanmax(F), n_levels)
     f_min = float(np.min(landscape.value(landscape.minimizers)))
@@ -171,7 +174,7 @@ def contour_with_paths(landscape: Landscape, paths: Mapping[str, np.ndarray] | N
 
     W1, W2, F = landscape.grid(n_grid)
     if levels is None:
-        levels = _log_levels(landscape, F, n_levels)
+        levels = log_levels(landscape, F, n_levels)
     ax.contour(W1, W2, F, levels=levels, cmap="viridis", linewidths=0.8)
     if len(landscape.minimizers):
         m = landscape.minimizers
@@ -246,6 +249,25 @@ def loss_curves(curves: Mapping[str, np.ndarray], ax: Axes | None = None, log: b
     return CurvePlot(ax, lines)
 
 
+def _window_1d(window, landscape, arrays) -> tuple[float, float]:
+    """(low, high) to draw: ``window``, else the landscape's, else the paths' range plus a margin."""
+    if window is None:
+        if landscape is not None:
+            window = landscape.xlim
+        else:
+            finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()] + [np.zeros(0)])
+            if finite.size == 0:
+                raise ValueError("window is needed when f is a plain function and the path has "
+                                 "no finite points")
+            lo, hi = float(finite.min()), float(finite.max())
+            margin = 0.2 * (hi - lo) + 0.5
+            window = (lo - margin, hi + margin)
+    lo, hi = (float(check.as_array(v, "window", ndim=0)) for v in window)
+    if not lo < hi:
+        raise ValueError(f"window must be (low, high) with low < high, got {window}")
+    return lo, hi
+
+
 def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, float] | None = None,
                        title: str | None = None, n_grid: int = 400,
                        legend_loc: str = "upper right") -> PathPlot:
@@ -274,20 +296,7 @@ def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, flo
     runs = _labelled(path, "path") if isinstance(path, Mapping) else {"path": path}
     arrays = {label: check.as_array(p, "path" if label == "path" else f"path[{label!r}]",
                                     ndim=1, finite=False) for label, p in runs.items()}
-    if window is None:
-        if landscape is not None:
-            window = landscape.xlim
-        else:
-            finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()] + [np.zeros(0)])
-            if finite.size == 0:
-                raise ValueError("window is needed when f is a plain function and the path has "
-                                 "no finite points")
-            lo, hi = float(finite.min()), float(finite.max())
-            margin = 0.2 * (hi - lo) + 0.5
-            window = (lo - margin, hi + margin)
-    lo, hi = (float(check.as_array(v, "window", ndim=0)) for v in window)
-    if not lo < hi:
-        raise ValueError(f"window must be (low, high) with low < high, got {window}")
+    lo, hi = _window_1d(window, landscape, arrays)
     ax = _axes(ax)
 
     grid = np.linspace(lo, hi, check.integer(n_grid, "n_grid", minimum=2))

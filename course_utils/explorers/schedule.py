@@ -1,0 +1,146 @@
+"""Notebook 08: a learning-rate schedule (and warmup) → its curve and a noisy SGD run."""
+from __future__ import annotations
+
+import math
+
+import ipywidgets as ipw
+import numpy as np
+
+from course_utils import _validate as check
+from course_utils import landscapes, loop, optim, plotting, schedules
+from course_utils.explorers.drawing import gap
+from course_utils.explorers.stage import Explorer, Panel, log_slider
+
+__all__ = ["schedule_explorer", "schedule_functions", "noisy_run"]
+
+SGD = loop.as_rule(optim.sgd_step)
+
+
+def schedule_explorer(schedule: str = "cosine", lr0: float = 0.15, warmup_steps: int = 0,
+                      total_steps: int = 200, noise: float = 3.0, seed: int = 0,
+                      name: str = "schedule explorer") -> Explorer:
+    """A learning-rate schedule (and warmup) → its lr curve and a noisy SGD run that uses it.
+
+    Left: lr(t) for t = 0 … T−1 of the chosen schedule (bold) and the other four (faint), all
+    from ``course_utils.schedules`` and, with warmup W > 0, wrapped by ``with_warmup(f, W)``.
+    Right: SGD with noisy gradients, w ← w − lr(t)·(∇f(w) + σξ_t) (ξ_t ~ N(0, I), the same
+    draws for every schedule), on the bowl f = ½wᵀAw (κ = 10): the loss per step, against a
+    constant lr0. A constant rate stalls at a noise floor that scales with lr; decaying it
+    goes below.
+
+    Controls: ``schedule``, ``lr0``, ``warmup``. Artists: ``lr``, ``lr_<schedule>`` (faint),
+    ``loss``, ``loss_constant``. State: ``lrs``, ``losses``, ``constant_losses``.
+    """
+    return Schedule(schedule, lr0, warmup_steps, total_steps, noise, seed, name).show()
+
+
+def schedule_functions(lr0, total_steps):
+    """The five schedules of ``course_utils.schedules`` (and a constant), lr0 at t = 0."""
+    return {
+        "constant": lambda t: np.full(np.shape(t), lr0) if np.ndim(t) else lr0,
+        "step": lambda t: schedules.step_lr(t, lr0, step_size=total_steps // 3, gamma=0.2),
+        "cosine": lambda t: schedules.cosine_lr(t, lr0, total_steps),
+        "linear": lambda t: schedules.linear_lr(t, lr0, total_steps),
+        "inverse sqrt": lambda t: schedules.inverse_sqrt_lr(t, lr0),
+    }
+
+
+def noisy_run(bowl, shocks, lrs) -> np.ndarray:
+    """f(w_t), t = 0 … T, of SGD on ``bowl`` with the gradient noise ``shocks[t]`` and the
+    learning rate ``lrs[t]`` at step t, through the one loop."""
+    run = loop.descend(SGD, bowl.start, lambda w, shock: (None, bowl.grad_f(w) + shock), shocks,
+                       {}, lr=lrs)
+    return bowl.f(run.path)
+
+
+class Schedule(Panel):
+    """The schedule explorer: six lr curves and two loss curves on fixed axes."""
+
+    primary = "lr0"
+
+    def __init__(self, schedule, lr0, warmup_steps, total_steps, noise, seed, name):
+        self.names = list(schedule_functions(1.0, 10))
+        if schedule not in self.names:
+            raise ValueError(f"schedule must be one of {self.names}, got {schedule!r}")
+        lr0 = check.positive(lr0, "lr0")
+        self.total_steps = check.integer(total_steps, "total_steps", minimum=2)
+        warmup_steps = check.integer(warmup_steps, "warmup_steps", minimum=0)
+        noise = check.non_negative(noise, "noise")
+        seed = check.integer(seed, "seed", minimum=0)
+        self.bowl = landscapes.quadratic_bowl(condition_number=10.0)
+        self.shocks = np.random.default_rng(seed).standard_normal((total_steps, 2)) * noise
+        super().__init__(name, (9.5, 4.2))
+        ax_lr, ax_loss = self.figure.subplots(1, 2, gridspec_kw={"wspace": 0.25})
+        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.14)
+        self._draw_lr_axis(ax_lr)
+        self._draw_loss_axis(ax_loss, noise)
+        self.controls.update(
+            schedule=ipw.Dropdown(options=self.names, value=schedule, description="schedule"),
+            lr0=log_slider("lr0", lr0, 1e-3, 0.3),
+            warmup=ipw.IntSlider(value=warmup_steps, min=0, max=total_steps // 4,
+                                 description="warmup steps W",
+                                 style={"description_width": "initial"}))
+        self.labels["summary"] = ipw.HTML()
+
+    def _draw_lr_axis(self, ax) -> None:
+        for i, label in enumerate(self.names):
+            look = plotting.style(i)
+            self.artists[f"lr_{label}"], = ax.plot([], [], color=look["color"],
+                                                   ls=look["linestyle"], lw=1.2, alpha=0.45,
+                                                   label=label)
+        self.artists["lr"], = ax.plot([], [], color="black", lw=2.4, label="chosen (bold)")
+        limit = 2 / self.bowl.max_curvature
+        ax.axhline(limit, color="0.3", ls=":", lw=1,
+                   label=f"2/λ_max = {limit:g}: above, GD diverges")
+        ax.legend(fontsize=7, loc="lower left")
+        ax.set_xlim(0, self.total_steps)
+        ax.set_xlabel("step t")
+        ax.set_ylabel("learning rate lr(t)  (log scale)")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-4, 1.0)  # fixed limits: a slider move redraws only the lines
+        ax.set_title("schedule", fontsize=10)
+        ax.grid(True, alpha=0.3)
+
+    def _draw_loss_axis(self, ax, noise) -> None:
+        constant, = ax.plot([], [], color="0.55", lw=1, ls="--", label="constant lr0")
+        chosen, = ax.plot([], [], color=plotting.OKABE_ITO["vermillion"], lw=1.4,
+                          label="chosen schedule")
+        self.artists.update(loss=chosen, loss_constant=constant)
+        ax.set_xlim(0, self.total_steps)
+        ax.set_yscale("log")
+        ax.set_xlabel("step t")
+        ax.set_ylabel("f(w_t)  (log scale)")
+        ax.set_title(f"noisy SGD on a bowl (κ = 10, σ = {noise:g})", fontsize=10)
+        top = self.bowl.value(self.bowl.start)
+        ax.set_ylim(1e-4, 10 ** math.ceil(math.log10(top) + 1))
+        ax.legend(fontsize=8, loc="upper right")
+        ax.grid(True, alpha=0.3)
+
+    def refresh(self) -> None:
+        eta0, warmup = self.controls["lr0"].value, self.controls["warmup"].value
+        chosen, total = self.controls["schedule"].value, self.total_steps
+        steps, curves = np.arange(total), {}
+        for label, f in schedule_functions(eta0, total).items():
+            if warmup:
+                f = schedules.with_warmup(f, warmup)
+            curves[label] = schedules.lr_curve(f, total)
+            self.artists[f"lr_{label}"].set_data(steps, curves[label])
+        self.artists["lr"].set_data(steps, curves[chosen])
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = noisy_run(self.bowl, self.shocks, curves[chosen])
+            constant = noisy_run(self.bowl, self.shocks, np.full(total, eta0))
+        self.artists["loss"].set_data(np.arange(total + 1), gap(values))
+        self.artists["loss_constant"].set_data(np.arange(total + 1), gap(constant))
+        tail = max(1, total // 10)
+        self.labels["summary"].value = (
+            f"<b>{chosen}</b>{f' with {warmup} warmup steps' if warmup else ''}: "
+            f"mean loss over the last {tail} steps {np.mean(values[-tail:]):.3g} "
+            f"(constant lr0: {np.mean(constant[-tail:]):.3g})")
+        self.state.update(lrs=curves[chosen], all_lrs=curves, losses=values,
+                          constant_losses=constant)
+        self.stage.render()
+
+    def rows(self):
+        controls = self.controls
+        return [ipw.HBox([controls["schedule"], controls["lr0"], controls["warmup"]]),
+                self.labels["summary"]]

@@ -1,0 +1,213 @@
+"""Notebook 09: optimizer, η₀, batch size, schedule, warmup, width → a fresh run on the digits."""
+from __future__ import annotations
+
+import math
+
+import ipywidgets as ipw
+import numpy as np
+
+from course_utils import _validate as check
+from course_utils import data, loop, losses, nn, optim, plotting, schedules
+from course_utils.explorers.drawing import gap
+from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
+
+__all__ = ["training_explorer", "train_digits", "TRAINING_RULES"]
+
+# name -> (rule, its state beyond lr): torch's defaults, as the optim classes have them.
+TRAINING_RULES = {
+    "SGD": (loop.as_rule(optim.sgd_step), {}),
+    "SGD + momentum": (loop.as_rule(optim.momentum_step), {"beta": 0.9}),
+    "RMSprop": (loop.as_rule(optim.rmsprop_step), {}),
+    "Adam": (loop.as_rule(optim.adam_step), {}),
+    "AdamW": (loop.as_rule(optim.adamw_step), {}),
+}
+SCHEDULES = ("constant", "step", "cosine")
+WIDTHS = [8, 16, 32, 64, 128]
+
+
+def training_explorer(optimizer: str = "Adam", lr0: float = 0.01, batch_size: int = 64,
+                      schedule: str = "cosine", warmup_steps: int = 0, hidden: int = 64,
+                      epochs: int = 6, seed: int = 0, name: str = "training explorer") -> Explorer:
+    """Optimizer, η₀, batch size, schedule, warmup, width → a fresh training run on the digits.
+
+    The loop of notebook 09 with the reference pieces: ``nn.MLP((64, hidden, 10), "relu",
+    seed)``, ``data.minibatches`` (shuffled by a generator seeded with ``seed``),
+    ``losses.cross_entropy`` and its gradient, an ``optim`` optimizer (SGD, SGD with momentum
+    0.9, RMSprop, Adam, AdamW at their torch defaults) and a schedule of ``schedules``
+    ("constant", "step": ×0.1 every third of the run, "cosine": to 0), optionally after a linear
+    warmup of W steps (``with_warmup``). The learning rate of step t is lr(t), t counted over
+    the whole run. Each change retrains (0.1–3 s), so the sliders act when released.
+
+    Left: the loss of every mini-batch against the epoch (log scale); the run before the last
+    change stays as a faint line, to compare. Right: test accuracy after every epoch.
+
+    Args:
+        optimizer: one of "SGD", "SGD + momentum", "RMSprop", "Adam", "AdamW"; default "Adam".
+        lr0: η₀ in [1e-4, 1]; default 0.01.
+        batch_size: one of 1, 4, 16, 64, 256 or the whole training set (1347); default 64.
+        schedule: "constant", "step" or "cosine"; default "cosine".
+        warmup_steps: W, 0 … 200; default 0.
+        hidden: hidden units, one of 8, 16, 32, 64, 128; default 64.
+        epochs: epochs per run, integer >= 1; default 6.
+        seed: seeds the initial weights and the shuffles; default 0.
+        name: figure name.
+
+    Controls: ``optimizer``, ``lr0``, ``batch_size``, ``schedule``, ``warmup``, ``hidden``.
+    Artists: ``loss``, ``accuracy``, ``loss_previous``, ``accuracy_previous``.
+    State: ``batch_losses``, ``accuracy``, ``diverged``.
+    """
+    return Training(optimizer, lr0, batch_size, schedule, warmup_steps, hidden, epochs, seed,
+                    name).show()
+
+
+def training_schedule(kind, lr0, total_steps, warmup_steps):
+    """lr(t) of the training explorer: the main schedule over the steps after the warmup."""
+    main_steps = max(total_steps - warmup_steps, 1)
+    main = {
+        "constant": lambda t: lr0 + 0.0 * np.asarray(t, dtype=np.float64),
+        "step": lambda t: schedules.step_lr(t, lr0, step_size=max(main_steps // 3, 1), gamma=0.1),
+        "cosine": lambda t: schedules.cosine_lr(t, lr0, main_steps),
+    }[kind]
+    return schedules.with_warmup(main, warmup_steps) if warmup_steps else main
+
+
+def train_digits(digits, optimizer, lr0, batch_size, schedule, warmup_steps, hidden, epochs,
+                 seed):
+    """The loop of notebook 09: per mini-batch, lr ← schedule(t), forward, loss, backward, step.
+
+    ``digits`` is ``data.load_digits()``. Every epoch is one ``loop.descend`` over its
+    mini-batches, updating the MLP's parameters in place. Returns the loss of every mini-batch
+    (before its update), the test accuracy after every epoch (epoch 0 = before training), and
+    whether the run blew up (it then stops: NaN after).
+    """
+    X_train, X_test, y_train, y_test = digits
+    model = nn.MLP((X_train.shape[1], hidden, 10), activation="relu", seed=seed)
+    rule, state = TRAINING_RULES[optimizer]
+    per_epoch = math.ceil(len(X_train) / batch_size)
+    lr = training_schedule(schedule, lr0, epochs * per_epoch, warmup_steps)
+    rng = np.random.default_rng(seed)
+    batch_losses = np.full(epochs * per_epoch, np.nan)
+    accuracy = np.full(epochs + 1, np.nan)
+    accuracy[0] = model.accuracy(X_test, y_test)
+
+    def objective(params, batch):  # params are the model's: forward and backward use them
+        logits = model.forward(batch[0])
+        loss = losses.cross_entropy(logits, batch[1])
+        if not math.isfinite(loss):  # the loop stops here: no backward pass needed
+            return loss, None
+        return loss, model.backward(losses.cross_entropy_grad(logits, batch[1]))
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(epochs):
+            batches = list(data.minibatches(X_train, y_train, batch_size, rng=rng))
+            first = epoch * per_epoch
+            run = loop.descend(rule, model.params, objective, batches, state,
+                               lr=[float(lr(first + k)) for k in range(len(batches))])
+            batch_losses[first:first + len(batches)] = run.losses
+            if run.diverged:
+                return batch_losses, accuracy, True
+            state, accuracy[epoch + 1] = run.state, model.accuracy(X_test, y_test)
+    return batch_losses, accuracy, False
+
+
+class Training(Panel):
+    """The training explorer: each change retrains; the last run stays as a faint line."""
+
+    primary = "lr0"
+
+    def __init__(self, optimizer, lr0, batch_size, schedule, warmup_steps, hidden, epochs, seed,
+                 name):
+        if optimizer not in TRAINING_RULES:
+            raise ValueError(f"optimizer must be one of {list(TRAINING_RULES)}, got {optimizer!r}")
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be 'constant', 'step' or 'cosine', got {schedule!r}")
+        lr0 = check.positive(lr0, "lr0")
+        self.epochs = check.integer(epochs, "epochs", minimum=1)
+        self.seed = check.integer(seed, "seed", minimum=0)
+        self.digits = data.load_digits()
+        batch_sizes = [1, 4, 16, 64, 256, len(self.digits.X_train)]
+        if batch_size not in batch_sizes:
+            raise ValueError(f"batch_size must be one of {batch_sizes}, got {batch_size}")
+        if hidden not in WIDTHS:
+            raise ValueError(f"hidden must be one of {WIDTHS}, got {hidden}")
+        warmup_steps = check.integer(warmup_steps, "warmup_steps", minimum=0)
+        if warmup_steps > 200:
+            raise ValueError(f"warmup_steps must be <= 200, got {warmup_steps}")
+        super().__init__(name, (10, 4.2))
+        self._draw_axes()
+        released = dict(continuous_update=False, style={"description_width": "initial"})
+        self.controls.update(
+            optimizer=ipw.Dropdown(options=list(TRAINING_RULES), value=optimizer,
+                                   description="optimizer"),
+            lr0=log_slider("η₀", lr0, 1e-4, 1.0),
+            batch_size=ipw.SelectionSlider(options=batch_sizes, value=batch_size,
+                                           description="batch size", **released),
+            schedule=ipw.Dropdown(options=list(SCHEDULES), value=schedule,
+                                  description="schedule"),
+            warmup=ipw.IntSlider(value=warmup_steps, min=0, max=200, step=5,
+                                 description="warmup steps W", **released),
+            hidden=ipw.SelectionSlider(options=WIDTHS, value=hidden, description="hidden units",
+                                       **released))
+        self.controls["lr0"].continuous_update = False
+        self.labels["summary"] = ipw.HTML()
+        self.one_thread = one_blas_thread()
+
+    def _draw_axes(self) -> None:
+        ax_loss, ax_acc = self.figure.subplots(
+            1, 2, gridspec_kw={"width_ratios": [1.4, 1], "wspace": 0.22})
+        self.figure.subplots_adjust(left=0.07, right=0.98, top=0.88, bottom=0.14)
+        colours, artists = plotting.OKABE_ITO, self.artists
+        loss_previous, = ax_loss.plot([], [], color="0.6", lw=0.8, label="previous run")
+        artists["loss"], = ax_loss.plot([], [], color=colours["blue"], lw=0.9, label="this run")
+        accuracy_previous, = ax_acc.plot([], [], color="0.6", ls="--", marker="s", ms=4,
+                                         label="previous run")
+        artists["accuracy"], = ax_acc.plot([], [], color=colours["vermillion"], marker="o", ms=5,
+                                           label="this run")
+        artists.update(loss_previous=loss_previous, accuracy_previous=accuracy_previous)
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlim(0, self.epochs)
+        ax_loss.set_ylim(1e-3, 30)
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("mini-batch loss  (log scale)")
+        ax_loss.set_title("training loss per step", fontsize=10)
+        ax_loss.legend(fontsize=8, loc="lower left")
+        ax_acc.set_xlim(-0.2, self.epochs + 0.2)
+        ax_acc.set_ylim(0, 1.02)
+        ax_acc.axhline(0.1, color="0.3", ls=":", lw=1, label="chance (0.1)")
+        ax_acc.set_xlabel("epoch")
+        ax_acc.set_ylabel("test accuracy")
+        ax_acc.set_title(f"test accuracy ({len(self.digits.X_test)} digits)", fontsize=10)
+        ax_acc.legend(fontsize=8, loc="lower right")
+        for ax in (ax_loss, ax_acc):
+            ax.grid(True, alpha=0.3)
+
+    def refresh(self) -> None:
+        controls, batch = self.controls, self.controls["batch_size"].value
+        with self.one_thread():
+            batch_losses, accuracy, diverged = train_digits(
+                self.digits, controls["optimizer"].value, controls["lr0"].value, batch,
+                controls["schedule"].value, controls["warmup"].value, controls["hidden"].value,
+                self.epochs, self.seed)
+        if "batch_losses" in self.state:  # the last run becomes the faint comparison
+            self.artists["loss_previous"].set_data(*self.artists["loss"].get_data())
+            self.artists["accuracy_previous"].set_data(*self.artists["accuracy"].get_data())
+        per_epoch = math.ceil(len(self.digits.X_train) / batch)
+        warmup = controls["warmup"].value
+        warmup_note = f" after {warmup} warmup steps" if warmup else ""
+        self.artists["loss"].set_data(np.arange(1, len(batch_losses) + 1) / per_epoch,
+                                      gap(batch_losses))
+        self.artists["accuracy"].set_data(np.arange(self.epochs + 1), accuracy)
+        outcome = ("<b>diverged</b> — lower η₀ or add warmup" if diverged else
+                   f"test accuracy {accuracy[-1]:.3f} after {self.epochs} epochs")
+        self.labels["summary"].value = (
+            f"{controls['optimizer'].value}, η₀ = {controls['lr0'].value:.3g}, B = {batch} "
+            f"({per_epoch} steps per epoch), {controls['schedule'].value}{warmup_note}: "
+            f"{outcome}")
+        self.state.update(batch_losses=batch_losses, accuracy=accuracy, diverged=diverged)
+        self.stage.render()
+
+    def rows(self):
+        controls = self.controls
+        return [ipw.HBox([controls["optimizer"], controls["lr0"], controls["batch_size"]]),
+                ipw.HBox([controls["schedule"], controls["warmup"], controls["hidden"]]),
+                self.labels["summary"]]
