@@ -19,12 +19,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from .course import nbgrader_meta
+
 SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*", re.S | re.M)
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
-
-
-def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
 
 
 def is_test_cell(cell) -> bool:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import nbgrader_meta
 from bench.stats import row, summarise
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,10 +52,6 @@ SLIPS = ((" - ", " + "), (" + ", " - "), (" * ", " / "))
 
 
 # ---------------------------------------------------------------- the synthetic class
-
-def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
-
 
 def solution_text(cell) -> str:
     """What a student who got it right types: the solution without nbgrader's markers."""
