@@ -134,7 +134,8 @@ class BatchSize(Panel):
                                          self.seed, shuffle=False)
         updates = np.arange(1, len(seen) + 1)
         self.artists["batch_loss"].set_data(updates, gap(seen))
-        self.artists["per_update"].set_data(updates, gap(full[1:]))  # after update k = 1, 2, …
+        # The loss after update k = 1, 2, …; a run that blew up has none after its last update.
+        self.artists["per_update"].set_data(np.arange(1, len(full)), gap(full[1:]))
         self.artists["per_epoch"].set_data(np.arange(len(per_epoch)), gap(per_epoch))
         self.artists["full_batch"].set_data(np.arange(len(reference)), gap(reference))
         per_epoch_updates, epochs = math.ceil(self.n_samples / batch), self.epochs

@@ -42,3 +42,16 @@ def test_batch_size_explorer_matches_a_plain_minibatch_loop(batch_size, lr, shuf
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="batch_size"):
         batch_size_explorer(batch_size=3)
+
+
+def test_a_run_that_blows_up_is_reported_not_an_error():
+    explorer = batch_size_explorer()
+    explorer.controls["batch_size"].value = 1
+    explorer.controls["lr"].value = 1.0  # |1 − η·2x²| > 1 for many samples: θ blows up
+    assert_no_callback_error(explorer)
+    assert explorer.state["diverged"]
+    assert "diverged — lower η" in explorer.labels["summary"].value
+    seen, full = explorer.state["batch_losses"], explorer.state["update_losses"]
+    assert len(full) == len(seen) < 128 * 8  # it stopped: no loss after the blown-up update
+    np.testing.assert_array_equal(xy(explorer.artists["per_update"])[:, 0],
+                                  np.arange(1, len(full)))
