@@ -29,6 +29,7 @@ from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, nbgrader_meta, r
 from .grade import GradeError, Task, check_out, execute, finish, load, plan  # noqa: E402
 from .sandbox import INSTALL_BWRAP, Limits, Sandbox, bwrap_problem  # noqa: E402
 from .scoring import GRADED, MISSING  # noqa: E402
+from .similarity import write_similarity  # noqa: E402
 
 
 UNSANDBOXED = "unsandboxed"  # the flag of every row graded with --no-sandbox
@@ -163,8 +164,9 @@ def cmd_grade(args) -> int:
     write_csv(rows, args.out / "grades.csv")
     write_tests_csv(rows, args.out / "tests.csv")
     write_gradebook(course, rows, args.out / "gradebook.db")
+    similar, pairs = write_similarity(work.tasks, args.out / "similarity.csv")  # from answers
     write_report(course, rows, work.ignored, args.out / "report.html", sandbox.description,
-                 unsandboxed=args.no_sandbox)
+                 unsandboxed=args.no_sandbox, sections=(similar,))
     counts = status_counts(rows)
     print(f"{len(rows)} rows in {time.monotonic() - started:.1f} s with {args.jobs} jobs: "
           + ", ".join(f"{counts[s]} {s}" for s in ("graded", "timeout", "error", "missing",
@@ -175,6 +177,7 @@ def cmd_grade(args) -> int:
     print(f"grades:    {args.out / 'grades.csv'} (per test: tests.csv, nbgrader: gradebook.db)")
     print(f"feedback:  {args.out / 'feedback'}/<student>/<assignment>.html")
     print(f"report:    {args.out / 'report.html'}")
+    print(f"similar:   {args.out / 'similarity.csv'} ({pairs} pair(s) of similar answers)")
     if args.no_sandbox:
         print(unsandboxed_banner())
     return 0

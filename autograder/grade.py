@@ -19,6 +19,7 @@ from pathlib import Path
 from .collect import Ignored, Submitted, collect, match_assignment
 from .course import Assignment, load_course
 from .flags import scan_answers
+from .reference_copy import copied_from_reference
 from .sandbox import Limits, Sandbox
 from .scoring import ERROR, INVALID, MISSING, score
 from .transplant import Unreadable, answer_overlap, cell_ids, read_notebook, stub_answers, transplant
@@ -41,6 +42,7 @@ class Task:
     notebook: dict
     flags: list[str]
     key: str
+    answers: dict[str, str] = field(default_factory=dict)  # grade id -> source, for similarity
 
 
 @dataclass
@@ -80,6 +82,11 @@ def _code(assignment: Assignment) -> list[str]:
     return [c.source for c in assignment.notebook.cells if c.cell_type == "code"]
 
 
+def _answer_flags(answers: dict[str, str], assignment: Assignment) -> list[str]:
+    """Flags read from the answers' source: tampering, and copies of the answer key's source."""
+    return scan_answers(answers, _code(assignment)) + copied_from_reference(answers)
+
+
 def plan(submissions: Path, course: dict[str, Assignment], limits: Limits) -> Plan:
     found, ignored = collect(submissions)
     result = Plan(ignored=list(ignored))
@@ -114,8 +121,8 @@ def plan(submissions: Path, course: dict[str, Assignment], limits: Limits) -> Pl
             continue
         graft = transplant(assignment, nb, stubs[aid])
         task = Task(sub.student_id, assignment, sub.file_name, sub.origin, graft.notebook,
-                    flags + graft.flags + scan_answers(graft.answers, _code(assignment)),
-                    _key(graft.notebook, limits))
+                    flags + graft.flags + _answer_flags(graft.answers, assignment),
+                    _key(graft.notebook, limits), graft.answers)
         previous = claimed.get((sub.student_id, aid))
         if previous is not None:
             exact = Path(task.file_name).stem == aid and Path(previous.file_name).stem != aid

@@ -256,7 +256,8 @@ UNSANDBOXED_BANNER = (
 
 
 def write_report(course: dict[str, Assignment], rows: list[dict], ignored, path: Path,
-                 sandbox: str, unsandboxed: bool = False) -> None:
+                 sandbox: str, unsandboxed: bool = False, sections: tuple[str, ...] = ()) -> None:
+    """``sections``: ready HTML added after the flags (e.g. the similar-answers section)."""
     counts = status_counts(rows)
     per_assignment = defaultdict(Counter)
     for r in rows:
@@ -291,6 +292,7 @@ def write_report(course: dict[str, Assignment], rows: list[dict], ignored, path:
     parts.append(_table(["student", "assignment", "status", "flags"],
                         [[r["student_id"], r["assignment"], r["status"], "; ".join(r["flags"])]
                          for r in flagged]))
+    parts.extend(sections)
     if ignored:
         parts.append(f"<h2>Files not graded ({len(ignored)})</h2>")
         parts.append(_table(["file", "why"], [[i.origin, i.reason] for i in ignored]))
