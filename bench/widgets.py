@@ -2,10 +2,12 @@
 
 Measured where a student's slider moves are handled: inside a real Jupyter kernel (started by
 nbclient, as in JupyterLab), where every explorer gets its live ipympl canvas and each redraw is
-sent over the widget comm. ``course_utils.widgets.measure_update_latency`` moves the explorer's
-main slider ``updates`` times per run and times each change until the new pixels are encoded and
-sent; the browser's own painting is not included. The explorers are every public function of
-``course_utils.widgets`` that returns an ``Explorer``, each built with its defaults.
+sent over the widget comm. ``measure_update_latency`` (``course_utils.explorers.latency``, as
+the notebooks see it: ``course_utils.widgets``) moves the explorer's main slider ``updates`` times
+per run and times each change until the new pixels are encoded and sent; the browser's own
+painting is not included. The explorers are every public function of ``course_utils.widgets``
+that returns an ``Explorer``, each built with its defaults. This is the only widget benchmark:
+the library keeps no hook of its own.
 """
 from __future__ import annotations
 
