@@ -27,6 +27,9 @@ class CourseError(Exception):
     """The course itself is unusable (no notebooks, bad metadata): the run cannot proceed."""
 
 
+COURSE_ID = "descent"   # nbgrader's course id, in the release and in every gradebook
+
+
 def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
@@ -129,7 +132,7 @@ def _nbgrader_api(root: Path):
     nbgrader.api.get_alembic_version = _alembic_head
     config = Config()
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.course_id = "descent"
+    config.CourseDirectory.course_id = COURSE_ID
     config.Execute.kernel_name = "python3"
     config.ClearHiddenTests.enforce_metadata = True
     # nbgrader logs every converted file at INFO; a release of nine notebooks should be quiet.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Assignment, nbgrader_meta
+from .course import COURSE_ID, Assignment, nbgrader_meta
 from .scoring import ERROR, GRADED, INVALID, MISSING, TIMEOUT
 
 STATUSES = (GRADED, TIMEOUT, ERROR, MISSING, INVALID)
@@ -150,7 +150,7 @@ def write_gradebook(course: dict[str, Assignment], rows: list[dict], path: Path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gradebook.", suffix=".db")
     os.close(fd)
     os.unlink(tmp)
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{tmp}", course_id="descent") as gb:
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{tmp}", course_id=COURSE_ID) as gb:
         # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; they are harmless
         warnings.simplefilter("ignore")
         for a in course.values():
