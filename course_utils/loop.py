@@ -131,35 +131,26 @@ def descend(rule: Callable, w, objective: Callable, batches, state=None, *, lr=N
             run needs none) and the gradient dw (like w).
         batches: one item per step (mini-batches, noise draws …), or a number N of steps that
             each see ``batch = None``.
-        state: the rule's first state, e.g. ``{"lr": 0.1, "beta": 0.9}`` (default none); for a
-            list of parameters one dict for all, or a list of dicts (a previous run's state).
+        state: the rule's first state, e.g. ``{"lr": 0.1, "beta": 0.9}`` (default empty); for
+            a list of parameters one dict for all, or a list of dicts (a previous run's state).
         lr: a schedule: N learning rates; step k runs with ``state["lr"] = lr[k]``.
         limit: the run stops after the first w with an entry not below ``limit`` in size; an
             inf or NaN entry always stops it. A loss that is not finite stops it before its
             update.
     """
-    if not callable(rule) or not callable(objective):
-        raise TypeError(f"rule and objective must be functions, got {type(rule).__name__} "
-                        f"and {type(objective).__name__}")
-    if isinstance(batches, (int, np.integer)):
-        batches = [None] * check.integer(batches, "batches", minimum=0)
+    batches = _checked(rule, objective, batches, lr, limit)
     n = len(batches)
-    if lr is not None and len(lr) < n:
-        raise ValueError(f"lr must give one learning rate per step: {n} steps, got {len(lr)}")
-    if not float(limit) > 0:
-        raise ValueError(f"limit must be > 0, got {limit!r}")
     model = isinstance(w, list) and any(isinstance(p, np.ndarray) for p in w)
     if model:
-        state = _per_parameter(w, state)
+        state, path = _per_parameter(w, state), None
     else:
-        w = check.as_array(w, "w").copy()
-    path = None if model else np.full((n + 1,) + w.shape, np.nan)
+        w, state = check.as_array(w, "w").copy(), {} if state is None else state
+        path = np.full((n + 1,) + w.shape, np.nan)
+        path[0] = w
     losses = np.full(n, np.nan)
     kept = _kept_finite if limit == math.inf else (lambda x: bool((np.abs(x) < limit).all()))
     steps, diverged = 0, False
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result, not an error
-        if path is not None:
-            path[0] = w
         for k, batch in enumerate(batches):
             loss, dw = objective(w, batch)
             if loss is not None:
@@ -170,14 +161,30 @@ def descend(rule: Callable, w, objective: Callable, batches, state=None, *, lr=N
             rate = None if lr is None else lr[k]
             if model:
                 state = _update_in_place(rule, w, dw, state, rate)
-                steps, diverged = k + 1, not all(kept(p) for p in w)
+                diverged = not all(kept(p) for p in w)
             else:
                 w, state = _update_point(rule, w, dw, state, rate, k)
-                steps, path[k + 1] = k + 1, w
+                path[k + 1] = w
                 diverged = not kept(w)
+            steps = k + 1
             if diverged:
                 break
     return Run(path, losses, state, steps, diverged)
+
+
+def _checked(rule, objective, batches, lr, limit) -> list:
+    """The arguments of ``descend``, checked once; returns the batches as a sequence."""
+    if not callable(rule) or not callable(objective):
+        raise TypeError(f"rule and objective must be functions, got {type(rule).__name__} "
+                        f"and {type(objective).__name__}")
+    if isinstance(batches, (int, np.integer)):
+        batches = [None] * check.integer(batches, "batches", minimum=0)
+    if lr is not None and len(lr) < len(batches):
+        raise ValueError(f"lr must give one learning rate per step: {len(batches)} steps, got "
+                         f"{len(lr)}")
+    if not float(limit) > 0:
+        raise ValueError(f"limit must be > 0, got {limit!r}")
+    return batches
 
 
 def _kept_finite(x) -> bool:
@@ -199,7 +206,7 @@ def _per_parameter(params, state) -> list:
 
 def _update_point(rule, w, dw, state, rate, k):
     if rate is not None:
-        state = {**(state or {}), "lr": rate}
+        state = {**state, "lr": rate}
     next_w, state = rule(w, dw, state)
     next_w = np.asarray(next_w, dtype=np.float64)
     if next_w.shape != w.shape:
