@@ -9,12 +9,20 @@ import pytest
 # pytest-xdist runs one worker per core.
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# jsonschema's optional IRI checker builds a grammar on import (~2 s, every nbformat import);
-# nbformat never needs it to read or validate notebooks.
-sys.modules.setdefault("rfc3987_syntax", None)
+import autograder  # noqa: E402,F401 - before nbformat: it blocks a slow optional import
 
 REPO = Path(__file__).resolve().parent.parent
+TESTS = REPO / "tests"
 NOTEBOOKS = REPO / "notebooks"
+FIXTURE_COURSE = TESTS / "fixtures" / "notebooks"   # a two-notebook course for the grader
+
+# tests/ mirrors the packages (tests/course_utils/, tests/autograder/); the folders have no
+# __init__.py, so that they never shadow the packages, and test file names are unique. Helpers
+# are imported by module name (``from conftest import REPO``, ``from answer_key_routes import
+# cheats``) from any folder: their folders are on sys.path whichever test runs first.
+for _helpers in (TESTS, TESTS / "course_utils"):
+    if str(_helpers) not in sys.path:
+        sys.path.insert(0, str(_helpers))
 
 
 def pytest_configure(config):

@@ -11,9 +11,8 @@ import nbformat
 import pytest
 
 from autograder.cli import main
+from conftest import FIXTURE_COURSE, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
 REAL = REPO / "notebooks"
 
 pytestmark = pytest.mark.slow
@@ -26,7 +25,7 @@ def _validate(source: Path, build: Path, capsys) -> tuple[int, str]:
 
 
 def test_validate_fixture_course(tmp_path, capsys):
-    code, out = _validate(FIXTURE, tmp_path / "build", capsys)
+    code, out = _validate(FIXTURE_COURSE, tmp_path / "build", capsys)
     assert code == 0, out
     assert "01_fixture_add" in out and "4/4" in out and "0/4" in out
 
@@ -34,7 +33,7 @@ def test_validate_fixture_course(tmp_path, capsys):
 def test_validate_fails_on_a_wrong_solution_and_on_a_test_the_blank_passes(tmp_path, capsys):
     broken = tmp_path / "notebooks"
     broken.mkdir()
-    for path in FIXTURE.glob("*.ipynb"):
+    for path in FIXTURE_COURSE.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             cell.source = cell.source.replace("return a + b", "return a - b")

@@ -29,10 +29,9 @@ from autograder.cli import main
 from autograder.course import load_course, nbgrader_meta, release
 from autograder.similarity import (class_pairs, highlight, masked, similarity_section,
                                    write_similarity_csv)
-from conftest import NOTEBOOKS, REPO
+from conftest import FIXTURE_COURSE, NOTEBOOKS, REPO
 from course_utils import optim
 
-FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
 ADD, SQUARE, ADAM = "01_fixture_add", "02_fixture_square", "03_fixture_adam"
 
 ALICE = {
@@ -101,7 +100,7 @@ def pasted_adam() -> str:
 
 def _builder():
     spec = importlib.util.spec_from_file_location("build_fixture",
-                                                  FIXTURE.parent / "build_fixture.py")
+                                                  FIXTURE_COURSE.parent / "build_fixture.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -159,7 +158,7 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("class")
     (root / "source").mkdir()
     for name in (ADD, SQUARE):
-        shutil.copyfile(FIXTURE / f"{name}.ipynb", root / "source" / f"{name}.ipynb")
+        shutil.copyfile(FIXTURE_COURSE / f"{name}.ipynb", root / "source" / f"{name}.ipynb")
     nbformat.write(adam_notebook(), root / "source" / f"{ADAM}.ipynb")
     course = load_course(root / "source")
     released = {}
@@ -244,11 +243,11 @@ def _fill(stub: str, body: str) -> str:
 def make_class_07() -> list[SimpleNamespace]:
     """Five students' answers to 07: the solutions, a renamed copy of them, two honest
     versions that type the formulas the natural way, and the blank release."""
-    from autograder.similarity import _released_cells
+    from autograder.similarity import released_cells
 
     course = load_course(NOTEBOOKS)
     a = course["07_rmsprop_adam"]
-    stubs = _released_cells(a)
+    stubs = released_cells(a)
     solution = _solutions(a.id)
     honest = {"rmsprop_step": "s = alpha * s + (1 - alpha) * g**2\n"
                               "return w - lr * g / (np.sqrt(s) + eps), s",
@@ -283,7 +282,7 @@ def test_similarity_does_not_depend_on_python_hash_seed(class_07, tmp_path):
     """copydetect hashes k-grams with Python's salted ``hash``: a re-run is another process."""
     write_similarity_csv(class_pairs(class_07), tmp_path / "here.csv")
     script = textwrap.dedent(f"""
-        import sys; sys.path.insert(0, {str(REPO / 'tests')!r})
+        import sys; sys.path[:0] = [{str(REPO / 'tests')!r}, {str(REPO / 'tests' / 'autograder')!r}]
         from pathlib import Path
         import test_similarity as t
         t.write_similarity_csv(t.class_pairs(t.make_class_07()), Path(sys.argv[1]))

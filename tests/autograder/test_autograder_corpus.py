@@ -19,9 +19,8 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import load_course, release
+from conftest import FIXTURE_COURSE, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
 TIMEOUT = "10"
 
 pytestmark = pytest.mark.slow
@@ -50,7 +49,7 @@ def _rows(out: Path) -> dict[tuple[str, str], dict]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
-    build, source = root / "build", FIXTURE
+    build, source = root / "build", FIXTURE_COURSE
     release(load_course(source), build, root / "release")
     corpus, out = root / "subs", root / "out"
     # Places an attacker would look: the checkout, the build with nbgrader's gradebook, the

@@ -16,15 +16,14 @@ from autograder.collect import collect, match_assignment
 from autograder.course import load_course, release
 from autograder.flags import scan
 from autograder.transplant import Unreadable, read_notebook, stub_answers, transplant
+from conftest import FIXTURE_COURSE, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
 ADD = "01_fixture_add"
 
 
 @pytest.fixture(scope="module")
 def course():
-    return load_course(FIXTURE)
+    return load_course(FIXTURE_COURSE)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +167,7 @@ def _cli(*args, cwd=REPO):
 
 
 def test_grade_without_submissions_fails_with_one_clear_line(tmp_path):
-    proc = _cli("grade", str(tmp_path / "nope"), "--source", str(FIXTURE),
+    proc = _cli("grade", str(tmp_path / "nope"), "--source", str(FIXTURE_COURSE),
                 "--out", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "does not exist" in proc.stderr
@@ -178,7 +177,7 @@ def test_grade_without_submissions_fails_with_one_clear_line(tmp_path):
 def test_grade_rejects_a_file_that_is_not_a_zip(tmp_path, capsys):
     bogus = tmp_path / "subs.tar"
     bogus.write_text("hello")
-    assert main(["grade", str(bogus), "--source", str(FIXTURE), "--out", str(tmp_path / "o")]) == 2
+    assert main(["grade", str(bogus), "--source", str(FIXTURE_COURSE), "--out", str(tmp_path / "o")]) == 2
     assert "neither a folder nor a zip" in capsys.readouterr().err
 
 
@@ -186,7 +185,7 @@ def test_grade_rejects_an_unwritable_out(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     (tmp_path / "subs").mkdir()
-    assert main(["grade", str(tmp_path / "subs"), "--source", str(FIXTURE),
+    assert main(["grade", str(tmp_path / "subs"), "--source", str(FIXTURE_COURSE),
                  "--out", str(blocker / "out")]) == 2
     assert "cannot write to the output folder" in capsys.readouterr().err
 

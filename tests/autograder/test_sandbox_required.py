@@ -20,9 +20,8 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import load_course, release
+from conftest import FIXTURE_COURSE, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
 ADD, SQUARE = "01_fixture_add", "02_fixture_square"
 FAILING_BWRAP = """#!/bin/sh
 echo "bwrap: No permissions to creating new namespace, likely because the kernel does not \
@@ -43,7 +42,7 @@ def submissions(tmp_path_factory) -> Path:
     """alice: both solutions; bob: the blank 01 (02 missing); carol: a broken file; dave: a
     notebook of another course."""
     root = tmp_path_factory.mktemp("subs")
-    course = load_course(FIXTURE)
+    course = load_course(FIXTURE_COURSE)
     blank = {p.stem: p for p in release(course, root / "build", root / "release")}
     subs = root / "subs"
     for student in ("alice", "bob", "carol", "dave"):
@@ -58,7 +57,7 @@ def submissions(tmp_path_factory) -> Path:
 
 
 def _grade_args(subs: Path, out: Path, build: Path, *extra: str) -> list[str]:
-    return ["grade", str(subs), "--out", str(out), "--source", str(FIXTURE), "--build",
+    return ["grade", str(subs), "--out", str(out), "--source", str(FIXTURE_COURSE), "--build",
             str(build), "--jobs", "2", "--timeout", "60", *extra]
 
 
@@ -139,7 +138,7 @@ def test_no_sandbox_grades_and_flags_every_row_then_a_sandboxed_run_regrades(
 def test_validate_runs_the_course_notebooks_without_a_sandbox(tmp_path):
     empty = tmp_path / "bin"
     empty.mkdir()
-    proc = _cli("validate", "--source", str(FIXTURE), "--build", str(tmp_path / "build"),
+    proc = _cli("validate", "--source", str(FIXTURE_COURSE), "--build", str(tmp_path / "build"),
                 "--jobs", "2", "--timeout", "60", path=str(empty))
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     notes = [line for line in proc.stderr.splitlines() if "without a sandbox" in line]
