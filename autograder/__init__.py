@@ -11,15 +11,29 @@ Modules, in the order a grading run uses them:
 - ``collect``    submissions from a folder or zip (course layout, nbgrader layout, LMS names)
 - ``transplant`` the graded notebook = the source notebook + the student's answer cells
 - ``flags``      static scan of answer cells for tampering (never changes a score)
+- ``reference_copy``  answers that are a renamed copy of the answer key's source (a flag)
+- ``plan``       one task per notebook to run, one row per notebook that cannot run
 - ``sandbox``    bubblewrap + rlimits + whole-notebook timeout around ``worker``
 - ``worker``     runs inside the sandbox: executes one notebook with nbclient
-- ``scoring``    status and score from the executed notebook (in the trusted parent)
-- ``grade``      the run: plan rows, execute in parallel, commit each result atomically
-- ``report``     grades.csv, tests.csv, gradebook.db, feedback pages, report.html
-- ``cli``        the three commands; ``measure`` compares speed with nbgrader and nbclient
+- ``scoring``    status and score from the executed notebook (in the trusted parent), by the
+                 project's one pass/fail rule (``cell_failure``)
+- ``execute``    runs the tasks side by side and stores each result as it finishes
+- ``record``     the grading record: ``TestResult``, ``NotebookResult``, ``GradeRow`` (schema)
+- ``grade``      the run, from planning to the written outputs
+- ``tables``, ``feedback``, ``gradebook``, ``similarity``, ``report``: grades.csv and tests.csv,
+                 the feedback pages, gradebook.db, similarity.csv, report.html
+- ``files``      the atomic write every output goes through
+- ``validate``   solutions get full marks, blank releases 0, releases fit for students
+- ``cli``        the three commands: parses arguments, calls ``grade``/``validate``, prints
+- ``nbtools``    ``strip`` and ``check`` for maintainers
 
-Statuses: ``graded``, ``timeout``, ``error`` (unreadable notebook, kernel died, ``sys.exit``,
-grader failure), ``missing`` (no notebook for an assignment others in the batch handed in),
-``invalid`` (not gradable: unknown notebook, unsafe student id, no nbgrader cells). Only graded
-rows have a score; the others say why in ``reason``.
+Statuses and the meaning of every field of a row: ``record``.
 """
+import sys
+
+# jsonschema's optional IRI checker (rfc3987_syntax) compiles a grammar for ~3 s whenever
+# nbformat is imported; nbformat never validates that format. Blocking it makes jsonschema's
+# import of it fail fast, as jsonschema allows. Done here, once, for everything that imports
+# autograder (the CLI, bench, the tests); the sandbox's worker.py, a standalone script, does
+# the same for itself.
+sys.modules.setdefault("rfc3987_syntax", None)

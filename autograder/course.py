@@ -100,7 +100,7 @@ _REVISION_RE = re.compile(r"^(down_)?revision\s*=\s*\W?(\w+)", re.M)
 
 
 @functools.lru_cache(maxsize=1)
-def _alembic_head() -> str:
+def alembic_head() -> str:
     """The gradebook schema's head revision, read from nbgrader's migration files.
 
     nbgrader asks by running the ``alembic heads`` command every time it opens a gradebook
@@ -129,7 +129,7 @@ def _nbgrader_api(root: Path):
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    nbgrader.api.get_alembic_version = _alembic_head
+    nbgrader.api.get_alembic_version = alembic_head
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = COURSE_ID

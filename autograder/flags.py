@@ -29,7 +29,7 @@ SYS_HOOKS = {"modules", "excepthook", "settrace", "setprofile", "getprofile", "g
              "_getframe", "meta_path", "path_hooks", "displayhook", "addaudithook"}
 
 
-def _to_python(source: str) -> str:
+def to_python(source: str) -> str:
     """IPython syntax (``%magic``, ``!shell``) as plain Python, so that ``ast`` can parse it."""
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -173,7 +173,7 @@ class _Scanner(ast.NodeVisitor):
 
 def _parse(source: str):
     try:
-        return ast.parse(_to_python(source))
+        return ast.parse(to_python(source))
     except SyntaxError:
         return None  # it will fail on its own when run; nothing to flag
 

@@ -13,13 +13,14 @@ import argparse
 import re
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
 from .course import nbgrader_meta
+from .record import TestResult
+from .scoring import cell_failure, error_text
 
 SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*", re.S | re.M)
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
@@ -27,7 +28,7 @@ HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN T
 
 def is_test_cell(cell) -> bool:
     m = nbgrader_meta(cell)
-    return bool(m.get("grade")) and not m.get("solution") and cell.cell_type == "code"
+    return bool(m.get("grade")) and not m.get("solution") and cell["cell_type"] == "code"
 
 
 def strip_outputs(nb) -> bool:
@@ -69,19 +70,9 @@ def execute(nb, cwd: Path, timeout: int = 120, kernel_name: str = "python3"):
     return nb
 
 
-@dataclass
-class TestResult:
-    grade_id: str
-    points: float
-    passed: bool
-    message: str
-
-
 def test_results(nb) -> list[TestResult]:
     """Pass/fail of every autograded test cell of an executed notebook, by the grader's one rule
     (``scoring.cell_failure``: no error output and nothing on stderr, as nbgrader)."""
-    from .scoring import cell_failure
-
     results = []
     for cell in nb.cells:
         if is_test_cell(cell):
@@ -92,15 +83,17 @@ def test_results(nb) -> list[TestResult]:
     return results
 
 
+def errors_outside_tests(nb) -> list[tuple[int, str]]:
+    """(index, error) of every code cell that raised and is not a test cell (a solution
+    notebook must have none). ``nb`` is a notebook or its dict."""
+    return [(index, text) for index, cell in enumerate(nb["cells"])
+            if cell["cell_type"] == "code" and not is_test_cell(cell)
+            and (text := error_text(cell))]
+
+
 def other_errors(nb) -> list[str]:
-    """Errors raised by cells that are not test cells (a source notebook must have none)."""
-    out = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and not is_test_cell(cell):
-            for o in cell.get("outputs", []):
-                if o.output_type == "error":
-                    out.append(f"cell {i}: {o.ename}: {o.evalue}")
-    return out
+    """``errors_outside_tests`` as lines to print."""
+    return [f"cell {index}: {text}" for index, text in errors_outside_tests(nb)]
 
 
 def _cmd_strip(paths: list[Path]) -> int:

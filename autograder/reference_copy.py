@@ -139,12 +139,12 @@ def copied_from_reference(answers: dict[str, str]) -> list[str]:
     compared with the references of the cell's exercise (its grade id, as in the README's
     recipe) and of the function's own name.
     """
-    from .flags import _to_python
+    from .flags import to_python
 
     flags = []
     for grade_id, source in answers.items():
         try:
-            functions = _functions(_to_python(source))
+            functions = _functions(to_python(source))
         except Exception:  # noqa: BLE001 - IPython's transformer on odd text: nothing to compare
             continue
         found = [best_match(f, [grade_id, f.name]) for f in functions]

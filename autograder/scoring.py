@@ -17,9 +17,9 @@ score: an empty cell in the CSV, never a silent 0.
 from __future__ import annotations
 
 from .course import Assignment, nbgrader_meta
+from .record import ERROR, GRADED, TIMEOUT, NotebookResult, TestResult
 from .sandbox import Outcome
 
-GRADED, TIMEOUT, ERROR, MISSING, INVALID = "graded", "timeout", "error", "missing", "invalid"
 ANSWER_KEY_ERROR = "AnswerKeyUsed"   # the exception course_utils.checks raises for the answer key
 
 
@@ -33,7 +33,8 @@ def _cell_name(nb: dict | None, index) -> str:
     return f"cell {grade_id!r}" if grade_id else f"cell {index}"
 
 
-def _error_text(cell: dict) -> str | None:
+def error_text(cell: dict) -> str | None:
+    """The error a cell raised (``Name: value``), or None."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             value = str(out.get("evalue", ""))
@@ -54,7 +55,7 @@ def cell_failure(cell: dict, reply: str | None = "ok") -> str:
     """
     if reply is None:
         return "not run"
-    error = _error_text(cell)
+    error = error_text(cell)
     if error:
         return error
     stderr = _stderr_text(cell)
@@ -65,56 +66,53 @@ def cell_failure(cell: dict, reply: str | None = "ok") -> str:
     return ""
 
 
-def test_results(assignment: Assignment, nb: dict, replies: dict[str, str]) -> dict[str, dict]:
-    """grade_id -> {"passed", "points", "message"} for every autograded test cell."""
+def test_results(assignment: Assignment, nb: dict, replies: dict[str, str]) -> list[TestResult]:
+    """A ``TestResult`` for every autograded test cell, by the one rule (``cell_failure``)."""
     by_id = {}
     for index, cell in enumerate(nb["cells"]):
         grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id:
             by_id[grade_id] = (index, cell)
-    results = {}
+    results = []
     for test in assignment.tests:
         index, cell = by_id[test.grade_id]
         message = cell_failure(cell, replies.get(str(index)))
-        results[test.grade_id] = {"passed": not message, "points": test.points,
-                                  "message": message}
+        results.append(TestResult(test.grade_id, test.points, not message, message))
     return results
 
 
-def score(assignment: Assignment, outcome: Outcome, timeout: float) -> dict:
+def score(assignment: Assignment, outcome: Outcome, timeout: float) -> NotebookResult:
     """Status, score, reason, per-test results and flags for one executed submission."""
-    result = {"status": GRADED, "score": None, "reason": "", "tests": {}, "flags": []}
     reply = outcome.reply
     if outcome.timed_out:
-        return {**result, "status": TIMEOUT,
-                "reason": f"still running after the whole-notebook limit of {timeout:g} s; killed"}
+        return NotebookResult(TIMEOUT, f"still running after the whole-notebook limit of "
+                                       f"{timeout:g} s; killed")
     if reply is None:
-        return {**result, "status": ERROR, "reason": outcome.problem or "no result"}
+        return NotebookResult(ERROR, outcome.problem or "no result")
     nb, failure = reply.get("notebook"), reply.get("failure")
-    if reply.get("truncated"):
-        result["flags"].append("output truncated: the notebook printed more than the grader keeps")
-    if failure and failure["kind"] == "timeout":
-        return {**result, "status": TIMEOUT, "notebook": nb,
-                "reason": f"{_cell_name(nb, failure.get('cell'))} ran longer than {timeout:g} s"}
-    if failure and failure["kind"] == "kernel_died":
-        return {**result, "status": ERROR, "notebook": nb,
-                "reason": f"the kernel died while running {_cell_name(nb, failure.get('cell'))} "
-                          "(os._exit, out of memory, or a crash)"}
+    flags = ["output truncated: the notebook printed more than the grader keeps"] \
+        if reply.get("truncated") else []
+    if failure and failure["kind"] in ("timeout", "kernel_died"):
+        where = _cell_name(nb, failure.get("cell"))
+        if failure["kind"] == "timeout":
+            return NotebookResult(TIMEOUT, f"{where} ran longer than {timeout:g} s", flags=flags,
+                                  notebook=nb)
+        return NotebookResult(ERROR, f"the kernel died while running {where} (os._exit, out of "
+                                     "memory, or a crash)", flags=flags, notebook=nb)
     if failure or nb is None:
         message = (failure or {}).get("message", "no notebook returned")
-        return {**result, "status": ERROR, "reason": f"grading failed: {message}"}
+        return NotebookResult(ERROR, f"grading failed: {message}", flags=flags)
     for index, cell in enumerate(nb["cells"]):
-        text = _error_text(cell) if cell.get("cell_type") == "code" else None
+        text = error_text(cell) if cell.get("cell_type") == "code" else None
         if text and text.startswith("SystemExit"):
-            return {**result, "status": ERROR, "notebook": nb,
-                    "reason": f"{_cell_name(nb, index)} called sys.exit() ({text})"}
+            return NotebookResult(ERROR, f"{_cell_name(nb, index)} called sys.exit() ({text})",
+                                  flags=flags, notebook=nb)
     tests = test_results(assignment, nb, reply.get("replies", {}))
-    total = sum(t["points"] for t in tests.values() if t["passed"])
-    result["flags"] += answer_key_flags(tests)
-    return {**result, "score": total, "tests": tests, "notebook": nb}
+    total = sum(t.points for t in tests if t.passed)
+    return NotebookResult(GRADED, "", total, tests, flags + answer_key_flags(tests), notebook=nb)
 
 
-def answer_key_flags(tests: dict[str, dict]) -> list[str]:
+def answer_key_flags(tests: list[TestResult]) -> list[str]:
     """``answer-key: <test>`` for each test the guard in ``checks.quiet()`` stopped."""
-    return [f"answer-key: {grade_id}" for grade_id, t in tests.items()
-            if t["message"].startswith(f"{ANSWER_KEY_ERROR}:")]
+    return [f"answer-key: {t.grade_id}" for t in tests
+            if t.message.startswith(f"{ANSWER_KEY_ERROR}:")]

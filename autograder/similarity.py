@@ -44,7 +44,6 @@ per-process salted ``hash`` and would make the scores vary from one run to the n
 from __future__ import annotations
 
 import ast
-import csv
 import functools
 import html
 import io
@@ -53,6 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import nbgrader_meta
+from .files import write_atomic
+from .tables import csv_text
 
 K = 25
 WINDOW = 1
@@ -147,7 +148,7 @@ def drop(fp, hashes: set) -> None:
     fp.token_coverage = get_token_coverage(fp.hash_idx, fp.k, len(fp.filtered_code))
 
 
-def _released_cells(assignment) -> dict[str, str]:
+def released_cells(assignment) -> dict[str, str]:
     """The release's version of each code answer cell (what every student starts from)."""
     from .transplant import stub_answers
 
@@ -173,7 +174,7 @@ def documents(tasks) -> dict[str, dict[str, dict[str, tuple[str, object]]]]:
         aid = task.assignment.id
         if aid not in released:
             released[aid] = {g: (stub, boilerplate(stub))
-                             for g, stub in _released_cells(task.assignment).items()}
+                             for g, stub in released_cells(task.assignment).items()}
         cells = {}
         for grade_id, (stub, given) in released[aid].items():
             source = task.answers.get(grade_id, stub)
@@ -241,15 +242,9 @@ def class_pairs(tasks) -> list[Pair]:
 
 
 def write_similarity_csv(pairs: list[Pair], path: Path) -> None:
-    from .report import _write_text
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for p in pairs:
-        writer.writerow([p.assignment, p.student_a, p.student_b, f"{p.score:.2f}", p.matched,
-                         " ".join(c.grade_id for c in p.cells)])
-    _write_text(path, buffer.getvalue())
+    write_atomic(path, csv_text(CSV_COLUMNS, (
+        [p.assignment, p.student_a, p.student_b, f"{p.score:.2f}", p.matched,
+         " ".join(c.grade_id for c in p.cells)] for p in pairs)))
 
 
 def write_similarity(tasks, path: Path) -> tuple[str, int]:

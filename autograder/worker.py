@@ -121,6 +121,8 @@ def run(request: dict) -> dict:
 def main() -> None:
     # jsonschema's optional IRI checker (rfc3987_syntax) compiles a grammar for ~3 s on import;
     # nbformat never validates that format. Blocking it makes the import fail fast, as designed.
+    # (autograder/__init__.py does the same for everything else; this script runs on its own
+    # inside the sandbox, where the autograder package is not importable.)
     sys.modules.setdefault("rfc3987_syntax", None)
     request = json.loads(sys.stdin.buffer.read())
     secret = bytes.fromhex(request.pop("secret"))

@@ -6,9 +6,9 @@ previous results.json; every section carries its own date, commit, load and conf
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from autograder.files import write_atomic
 
 SECTIONS = {
     "notebooks": "1. Notebooks: headless execution time and peak memory",
@@ -52,16 +52,8 @@ def load(path: Path) -> dict:
 
 
 def save(results: dict, json_path: Path, md_path: Path) -> None:
-    _write(json_path, json.dumps(results, indent=1, sort_keys=False) + "\n")
-    _write(md_path, markdown(results))
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    write_atomic(json_path, json.dumps(results, indent=1, sort_keys=False) + "\n")
+    write_atomic(md_path, markdown(results))
 
 
 def number(x: float) -> str:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -203,7 +202,8 @@ def test_flags_know_modules_imported_in_other_cells():
 
 
 def test_feedback_hides_hidden_tests_tracebacks_and_student_html(course, tmp_path):
-    from autograder.report import write_feedback
+    from autograder.feedback import write_feedback
+    from autograder.record import GradeRow, TestResult
 
     nb = nbformat.from_dict(json.loads(json.dumps(course[ADD].notebook)))
     for cell in nb.cells:
@@ -218,11 +218,10 @@ def test_feedback_hides_hidden_tests_tracebacks_and_student_html(course, tmp_pat
             cell.outputs = [nbformat.v4.new_output(
                 "error", ename="CheckFailure", evalue="add(2, 2): expected 4, got 0",
                 traceback=["Cell In[4], line 4", "expect_close(add(-1.5, 0.25), -1.25)"])]
-    result = {"status": "graded", "score": 1.0, "reason": "", "notebook": nb,
-              "tests": {"test_add_hidden": {"passed": False, "points": 2.0,
-                                            "message": "CheckFailure: add(2, 2): expected 4"}}}
+    row = GradeRow("alice", ADD, 4.0, "graded", "", 1.0, notebook=nb, tests=[
+        TestResult("test_add_hidden", 2.0, False, "CheckFailure: add(2, 2): expected 4")])
     page = tmp_path / "f.html"
-    write_feedback(course[ADD], result, page)
+    write_feedback(course[ADD], row, page)
     text = page.read_text()
     assert "add(-1.5, 0.25)" not in text and "return a + b" not in text
     assert "alert('xss')" not in text and "<img src=x" not in text and "&lt;img src=x" in text
@@ -239,4 +238,4 @@ def test_without_bwrap_the_worker_still_grades_with_limits(course):
     assert "NO SANDBOX" in sandbox.description
     graft = transplant(course[ADD], course[ADD].notebook, stub_answers(course[ADD]))
     result = score(course[ADD], sandbox.run(graft.notebook, slot=0), 60)
-    assert (result["status"], result["score"]) == ("graded", 4.0), result["reason"]
+    assert (result.status, result.score) == ("graded", 4.0), result.reason

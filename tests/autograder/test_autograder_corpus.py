@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
-import shutil
 import sqlite3
 import time
 from pathlib import Path

@@ -1,0 +1,40 @@
+"""``grades.csv`` (a row per student and assignment) and ``tests.csv`` (a row per test cell).
+
+Rows are sorted (``record.in_order``) and numbers written with ``%g``, so that a re-run over
+the same stored results writes the same bytes. An empty cell is "no value" (a row that was not
+graded has no score), never a 0.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from .files import write_atomic
+from .record import CSV_COLUMNS, GradeRow, in_order
+
+TESTS_COLUMNS = ["student_id", "assignment", "test", "points", "passed", "message"]
+
+
+def number(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+def csv_text(header: list[str], lines) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(lines)
+    return buffer.getvalue()
+
+
+def write_csv(rows: list[GradeRow], path: Path) -> None:
+    write_atomic(path, csv_text(CSV_COLUMNS, (
+        [r.student_id, r.assignment, number(r.score), number(r.max_score), r.status, r.reason,
+         " | ".join(r.flags), r.file, number(r.seconds)] for r in in_order(rows))))
+
+
+def write_tests_csv(rows: list[GradeRow], path: Path) -> None:
+    write_atomic(path, csv_text(TESTS_COLUMNS, (
+        [r.student_id, r.assignment, t.grade_id, number(t.points), int(t.passed), t.message]
+        for r in in_order(rows) for t in r.tests)))
