@@ -11,7 +11,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from course_utils import _validate as check
+from course_utils import arguments
 
 __all__ = [
     "minibatches",
@@ -75,7 +75,7 @@ def minibatches(X, y, batch_size: int, rng=None, shuffle: bool = True
                          f"y has {len(y)}")
     if len(X) == 0:
         raise ValueError("X must contain at least one sample, got 0")
-    batch_size = check.integer(batch_size, "batch_size", minimum=1)
+    batch_size = arguments.integer(batch_size, "batch_size", minimum=1)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"shuffle must be True or False, got {type(shuffle).__name__}")
     # Resolve the rng before the first yield so a bad rng fails at the call, not mid-loop.
@@ -116,11 +116,11 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> DigitsSplit:
     from sklearn.datasets import load_digits as sklearn_digits
     from sklearn.model_selection import train_test_split
 
-    test_fraction = check.positive(test_fraction, "test_fraction")
+    test_fraction = arguments.positive(test_fraction, "test_fraction")
     if test_fraction >= 1:
         raise ValueError(f"test_fraction must be < 1 (some samples must be left to train on), "
                          f"got {test_fraction}")
-    seed = check.integer(seed, "seed", minimum=0)
+    seed = arguments.integer(seed, "seed", minimum=0)
     digits = sklearn_digits()
     X = digits.data.astype(np.float64) / 16.0
     y = digits.target.astype(np.int64)
@@ -149,14 +149,14 @@ def make_linear_regression(n: int = 100, noise: float = 0.5, seed: int = 0, w_tr
     Returns:
         ``(x, y)``: x of shape (n,) or (n, d), y of shape (n,), both float64.
     """
-    n = check.integer(n, "n", minimum=1)
-    noise = check.non_negative(noise, "noise")
-    seed = check.integer(seed, "seed", minimum=0)
-    w_true = check.as_array(w_true, "w_true", ndim=(0, 1))
-    b_true = float(check.as_array(b_true, "b_true", ndim=0))
+    n = arguments.integer(n, "n", minimum=1)
+    noise = arguments.non_negative(noise, "noise")
+    seed = arguments.integer(seed, "seed", minimum=0)
+    w_true = arguments.as_array(w_true, "w_true", ndim=(0, 1))
+    b_true = float(arguments.as_array(b_true, "b_true", ndim=0))
     if not (isinstance(x_range, (tuple, list)) and len(x_range) == 2):
         raise TypeError(f"x_range must be a pair (low, high), got {x_range!r}"[:100])
-    low, high = (float(check.as_array(v, "x_range", ndim=0)) for v in x_range)
+    low, high = (float(arguments.as_array(v, "x_range", ndim=0)) for v in x_range)
     if not low < high:
         raise ValueError(f"x_range must have low < high, got {x_range}")
     rng = np.random.default_rng(seed)
@@ -177,8 +177,8 @@ def least_squares(x, y) -> tuple[float | np.ndarray, float]:
     Returns:
         ``(w, b)``: w a float for 1-D x, shape (d,) otherwise; b a float.
     """
-    x = check.as_array(x, "x", ndim=(1, 2))
-    y = check.as_array(y, "y", ndim=1)
+    x = arguments.as_array(x, "x", ndim=(1, 2))
+    y = arguments.as_array(y, "y", ndim=1)
     if len(x) != len(y):
         raise ValueError(f"y must have one target per sample of x: x has {len(x)}, y has {len(y)}")
     design = np.column_stack([x.reshape(len(x), -1), np.ones(len(x))])
@@ -201,10 +201,10 @@ def make_classification_blobs(n_per_class: int = 50, n_classes: int = 3, spread:
         ``(X, y)``: X float64 of shape (C·n_per_class, 2), y int64 of shape (C·n_per_class,)
         with labels 0…C−1, samples shuffled.
     """
-    n_per_class = check.integer(n_per_class, "n_per_class", minimum=1)
-    n_classes = check.integer(n_classes, "n_classes", minimum=2)
-    spread = check.positive(spread, "spread")
-    seed = check.integer(seed, "seed", minimum=0)
+    n_per_class = arguments.integer(n_per_class, "n_per_class", minimum=1)
+    n_classes = arguments.integer(n_classes, "n_classes", minimum=2)
+    spread = arguments.positive(spread, "spread")
+    seed = arguments.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     angles = 2 * np.pi * np.arange(n_classes) / n_classes
     centres = 2.0 * np.column_stack([np.cos(angles), np.sin(angles)])

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _validate
+from . import arguments
 
 __all__ = ["numerical_gradient", "relative_error", "check_gradient"]
 
@@ -40,8 +40,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-5) -> 
     """
     if not callable(f):
         raise TypeError(f"f must be a callable returning a number, got {type(f).__name__}")
-    h = _validate.positive(h, "h")
-    point = np.array(_validate.as_array(x, "x"), dtype=np.float64, copy=True)
+    h = arguments.positive(h, "h")
+    point = np.array(arguments.as_array(x, "x"), dtype=np.float64, copy=True)
     flat = point.reshape(-1)  # a view into the private copy: writes move the point f sees
     grad = np.zeros(point.size)
     for i in range(point.size):
@@ -66,9 +66,9 @@ def relative_error(a, b) -> float:
     denominator separately: an entry that should be 0 and comes out as 1e-17 does not make the
     error look like 1. Rules of thumb for float64 gradient checks: < 1e-7 fine, > 1e-4 a bug.
     """
-    a = _validate.as_array(a, "a")
-    b = _validate.as_array(b, "b")
-    _validate.same_shape(a, b, "a", "b")
+    a = arguments.as_array(a, "a")
+    b = arguments.as_array(b, "b")
+    arguments.same_shape(a, b, "a", "b")
     if a.size == 0:
         return 0.0
     scale = max(float(np.max(np.abs(a) + np.abs(b))), np.finfo(np.float64).tiny)
@@ -81,6 +81,6 @@ def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarra
     if not callable(grad_f):
         raise TypeError(f"grad_f must be a callable returning an array, got {type(grad_f).__name__}")
     numeric = numerical_gradient(f, x, h)
-    analytic = _validate.as_array(grad_f(np.array(x, dtype=np.float64, copy=True)), "grad_f(x)")
-    _validate.same_shape(numeric, analytic, "x", "grad_f(x)")
+    analytic = arguments.as_array(grad_f(np.array(x, dtype=np.float64, copy=True)), "grad_f(x)")
+    arguments.same_shape(numeric, analytic, "x", "grad_f(x)")
     return relative_error(analytic, numeric)

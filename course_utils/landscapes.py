@@ -22,8 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import loop, optim
+from course_utils import arguments, loop, optim
 
 __all__ = [
     "Landscape",
@@ -69,7 +68,7 @@ class Landscape:
 
     def _points(self, w, name: str = "w") -> np.ndarray:
         # Diverged runs produce inf/NaN points; plots still evaluate them, so no finite check.
-        w = check.as_array(w, name, finite=False)
+        w = arguments.as_array(w, name, finite=False)
         if self.dim > 1 and (w.ndim == 0 or w.shape[-1] != self.dim):
             raise ValueError(f"{name} must have {self.dim} coordinates on its last axis for "
                              f"{self.name}, got shape {w.shape}")
@@ -94,7 +93,7 @@ class Landscape:
         """``(W1, W2, F)`` on an n×n grid over the view window, for ``contour`` (2-D only)."""
         if self.dim != 2:
             raise ValueError(f"grid needs a 2-D landscape; {self.name} has dim={self.dim}")
-        n = check.integer(n, "n", minimum=2)
+        n = arguments.integer(n, "n", minimum=2)
         W1, W2 = np.meshgrid(np.linspace(*self.xlim, n), np.linspace(*self.ylim, n))
         return W1, W2, self.f(np.stack([W1, W2], axis=-1))
 
@@ -105,7 +104,7 @@ def sum_of_squares(dim: int = 2) -> Landscape:
     Notebook 02's ★ example: w0 = [10, 10], η = 0.01 gives f = 192.08, 184.47, …, 133.52 after
     1, 2, …, 10 steps (each step multiplies w by 1 − 2η = 0.98).
     """
-    dim = check.integer(dim, "dim", minimum=1)
+    dim = arguments.integer(dim, "dim", minimum=1)
     if dim == 1:
         return Landscape("sum of squares", r"$f(w) = w^2$", 1, lambda w: w ** 2, lambda w: 2 * w,
                          (-12.0, 12.0), (-5.0, 150.0), np.array(10.0), np.zeros(1), 2.0)
@@ -136,11 +135,11 @@ def quadratic_bowl(condition_number: float = 10.0, lambda_min: float = 1.0,
         angle: rotation of the principal axes in radians; default 0 (axes aligned, the flat
             direction along w1).
     """
-    kappa = check.positive(condition_number, "condition_number")
+    kappa = arguments.positive(condition_number, "condition_number")
     if kappa < 1:
         raise ValueError(f"condition_number must be >= 1 (it is λ_max / λ_min), got {kappa}")
-    lambda_min = check.positive(lambda_min, "lambda_min")
-    angle = float(check.as_array(angle, "angle", ndim=0))
+    lambda_min = arguments.positive(lambda_min, "lambda_min")
+    angle = float(arguments.as_array(angle, "angle", ndim=0))
     c, s = math.cos(angle), math.sin(angle)
     rotation = np.array([[c, -s], [s, c]])
     A = rotation @ np.diag([lambda_min, kappa * lambda_min]) @ rotation.T
@@ -175,8 +174,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Landscape:
     Minimiser (a, a²) with f = 0; λ_max is the largest eigenvalue of the Hessian there,
     [[2 + 8a²b, −4ab], [−4ab, 2b]] (≈ 1001.6 for a = 1, b = 100).
     """
-    a = float(check.as_array(a, "a", ndim=0))
-    b = check.positive(b, "b")
+    a = float(arguments.as_array(a, "a", ndim=0))
+    b = arguments.positive(b, "b")
 
     def f(w):
         x, y = w[..., 0], w[..., 1]
@@ -224,7 +223,7 @@ def parabola(curvature: float = 1.0) -> Landscape:
     Each step multiplies w by (1 − ηλ): monotone for η < 1/λ, oscillating for
     1/λ < η < 2/λ, diverging for η > 2/λ.
     """
-    lam = check.positive(curvature, "curvature")
+    lam = arguments.positive(curvature, "curvature")
     return Landscape(
         name=f"parabola (λ = {lam:g})",
         formula=r"$L(w) = \frac{\lambda}{2} w^2$",
@@ -246,7 +245,7 @@ def double_well(tilt: float = 0.5) -> Landscape:
     start point decides which minimum gradient descent finds.
     ``minimizers`` lists both, deepest first; ``max_curvature`` is max L″ = 12w² − 4 over them.
     """
-    tilt = float(check.as_array(tilt, "tilt", ndim=0))
+    tilt = float(arguments.as_array(tilt, "tilt", ndim=0))
     if not 0 < abs(tilt) < 8 / (3 * math.sqrt(3)):
         raise ValueError(f"tilt must satisfy 0 < |tilt| < 1.539 for two minima of different "
                          f"depth, got {tilt}")
@@ -312,7 +311,7 @@ def gradient_descent(landscape: Landscape, w0, lr: float, n_steps: int) -> np.nd
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be a Landscape (e.g. rosenbrock()), got "
                         f"{type(landscape).__name__}")
-    lr = check.positive(lr, "lr")
+    lr = arguments.positive(lr, "lr")
     w0 = landscape._points(w0, "w0")
     return _trajectory(_SGD, w0, landscape.grad_f, n_steps, {"lr": lr})
 
@@ -321,6 +320,6 @@ _SGD = loop.as_rule(optim.sgd_step)
 
 
 def _trajectory(rule, w0, gradient, n_steps, state) -> np.ndarray:
-    w0 = check.as_array(w0, "w0", ndim=(0, 1))
-    n_steps = check.integer(n_steps, "n_steps", minimum=0)
+    w0 = arguments.as_array(w0, "w0", ndim=(0, 1))
+    n_steps = arguments.integer(n_steps, "n_steps", minimum=0)
     return loop.descend(rule, w0, lambda w, _: (None, gradient(w)), n_steps, state).path

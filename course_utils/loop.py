@@ -26,8 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import optim
+from course_utils import arguments, optim
 
 __all__ = ["Run", "as_rule", "descend"]
 
@@ -144,7 +143,7 @@ def descend(rule: Callable, w, objective: Callable, batches, state=None, *, lr=N
     if model:
         state, path = _per_parameter(w, state), None
     else:
-        w, state = check.as_array(w, "w").copy(), {} if state is None else state
+        w, state = arguments.as_array(w, "w").copy(), {} if state is None else state
         path = np.full((n + 1,) + w.shape, np.nan)
         path[0] = w
     losses = np.full(n, np.nan)
@@ -178,7 +177,7 @@ def _checked(rule, objective, batches, lr, limit) -> list:
         raise TypeError(f"rule and objective must be functions, got {type(rule).__name__} "
                         f"and {type(objective).__name__}")
     if isinstance(batches, (int, np.integer)):
-        batches = [None] * check.integer(batches, "batches", minimum=0)
+        batches = [None] * arguments.integer(batches, "batches", minimum=0)
     if lr is not None and len(lr) < len(batches):
         raise ValueError(f"lr must give one learning rate per step: {len(batches)} steps, got "
                          f"{len(lr)}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
+from . import arguments
 
 __all__ = [
     "mse",
@@ -50,10 +50,10 @@ _ROW_SUM_TOL = 1e-6
 
 def _pair(pred, target, pred_name: str, target_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Float64 arrays of one shape, finite and non-empty."""
-    p = _validate.as_array(pred, pred_name)
-    t = _validate.as_array(target, target_name)
+    p = arguments.as_array(pred, pred_name)
+    t = arguments.as_array(target, target_name)
     # No broadcasting: (N, 1) against (N,) silently gives an (N, N) loss, the classic bug.
-    _validate.same_shape(p, t, pred_name, target_name)
+    arguments.same_shape(p, t, pred_name, target_name)
     if p.size == 0:
         raise ValueError(f"{pred_name} must not be empty, got shape {p.shape}")
     return p, t
@@ -65,7 +65,7 @@ def _in_unit_interval(x: np.ndarray, name: str) -> None:
 
 
 def _axis(axis, ndim: int) -> int:
-    axis = _validate.integer(axis, "axis")
+    axis = arguments.integer(axis, "axis")
     if not -max(ndim, 1) <= axis < max(ndim, 1):
         raise ValueError(f"axis must be in [-{max(ndim, 1)}, {max(ndim, 1)}) for an array with "
                          f"{ndim} dimension(s), got {axis}")
@@ -73,7 +73,7 @@ def _axis(axis, ndim: int) -> int:
 
 
 def _logits_2d(logits) -> np.ndarray:
-    z = _validate.as_array(logits, "logits", ndim=2)
+    z = arguments.as_array(logits, "logits", ndim=2)
     if z.shape[0] == 0 or z.shape[1] == 0:
         raise ValueError(f"logits must have shape (N, C) with N, C >= 1, got shape {z.shape}")
     return z
@@ -103,8 +103,8 @@ def _targets(labels, z: np.ndarray) -> np.ndarray:
     n, c = z.shape
     if np.ndim(labels) != 2:
         return one_hot(_class_indices(labels, c, n), c)
-    y = _validate.as_array(labels, "labels", ndim=2)
-    _validate.same_shape(z, y, "logits", "labels")
+    y = arguments.as_array(labels, "labels", ndim=2)
+    arguments.same_shape(z, y, "logits", "labels")
     if np.any(y < 0):
         raise ValueError(f"labels given as probability rows must be >= 0, got a minimum of {y.min():.6g}")
     row_sums = y.sum(axis=1)
@@ -156,7 +156,7 @@ def sigmoid(z) -> np.ndarray:
     Stable for large |z|: only e^(−|z|) ≤ 1 is ever computed, using σ(z) = e^z / (1 + e^z) for
     z < 0, so nothing overflows. σ′(z) = σ(z)(1 − σ(z)).
     """
-    z = _validate.as_array(z, "z")
+    z = arguments.as_array(z, "z")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -218,7 +218,7 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     Stable: z − max(z) is used instead of z (softmax is shift-invariant), so the largest
     exponent is e^0 = 1 and nothing overflows. Returns an array of the shape of ``z``.
     """
-    z = _validate.as_array(z, "z")
+    z = arguments.as_array(z, "z")
     axis = _axis(axis, z.ndim)
     e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -232,7 +232,7 @@ def softmax_jacobian(z) -> np.ndarray:
     With cross-entropy L = −Σ_j y_j log ŷ_j (Σ y_j = 1) the chain rule collapses to
     ∂L/∂z_k = Σ_j (−y_j/ŷ_j) ŷ_j(δ_jk − ŷ_k) = ŷ_k − y_k.
     """
-    z = _validate.as_array(z, "z", ndim=1)
+    z = arguments.as_array(z, "z", ndim=1)
     y_hat = softmax(z)
     return np.diag(y_hat) - np.outer(y_hat, y_hat)
 
@@ -244,7 +244,7 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
 
     Finite even for logits of ±1e4, where log(softmax(z)) would give log(0) = −inf.
     """
-    z = _validate.as_array(z, "z")
+    z = arguments.as_array(z, "z")
     axis = _axis(axis, z.ndim)
     shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
@@ -255,7 +255,7 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
     ``labels``: integer class indices of shape (N,), each in [0, num_classes).
     """
-    num_classes = _validate.integer(num_classes, "num_classes", minimum=1)
+    num_classes = arguments.integer(num_classes, "num_classes", minimum=1)
     y = _class_indices(labels, num_classes)
     rows = np.zeros((y.shape[0], num_classes))
     rows[np.arange(y.shape[0]), y] = 1.0

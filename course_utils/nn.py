@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import _validate
+from . import arguments
 from .losses import cross_entropy, cross_entropy_grad, sigmoid
 
 __all__ = ["Linear", "ReLU", "Sigmoid", "Tanh", "MLP", "count_parameters"]
@@ -29,7 +29,7 @@ __all__ = ["Linear", "ReLU", "Sigmoid", "Tanh", "MLP", "count_parameters"]
 def _incoming_gradient(grad_out, shape: tuple[int, ...], name: str, layer: str) -> np.ndarray:
     if shape is None:
         raise RuntimeError(f"{layer}.backward was called before {layer}.forward: nothing is stored yet")
-    g = _validate.as_array(grad_out, name)
+    g = arguments.as_array(grad_out, name)
     if g.shape != shape:
         raise ValueError(f"{name} must have the shape of the last {layer}.forward output {shape}, "
                          f"got shape {g.shape}")
@@ -46,8 +46,8 @@ class Linear:
     """
 
     def __init__(self, in_features: int, out_features: int, rng: np.random.Generator):
-        self.in_features = _validate.integer(in_features, "in_features", minimum=1)
-        self.out_features = _validate.integer(out_features, "out_features", minimum=1)
+        self.in_features = arguments.integer(in_features, "in_features", minimum=1)
+        self.out_features = arguments.integer(out_features, "out_features", minimum=1)
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0), "
                             f"got {type(rng).__name__}")
@@ -70,7 +70,7 @@ class Linear:
 
     def forward(self, x) -> np.ndarray:
         """s = x Wᵀ + b, shape (N, out_features); stores the input x for ∂L/∂W."""
-        x = _validate.as_array(x, "x", ndim=2)
+        x = arguments.as_array(x, "x", ndim=2)
         if x.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, {self.in_features}) for this Linear layer, "
                              f"got shape {x.shape}")
@@ -108,7 +108,7 @@ class _Activation:
         return []
 
     def _input(self, s) -> np.ndarray:
-        s = _validate.as_array(s, "s")
+        s = arguments.as_array(s, "s")
         self._shape = s.shape
         return s
 
@@ -166,7 +166,7 @@ def _layer_sizes(sizes) -> tuple[int, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
         raise TypeError(f"sizes must be a sequence of layer widths such as (784, 16, 16, 10), "
                         f"got {type(sizes).__name__}")
-    widths = tuple(_validate.integer(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes))
+    widths = tuple(arguments.integer(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes))
     if len(widths) < 2:
         raise ValueError(f"sizes must list at least an input and an output width, got {widths}")
     return widths
@@ -200,7 +200,7 @@ class MLP:
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         self.activation = activation
-        rng = np.random.default_rng(_validate.integer(seed, "seed", minimum=0))
+        rng = np.random.default_rng(arguments.integer(seed, "seed", minimum=0))
         self.layers: list = []
         for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
             if self.layers:
@@ -216,7 +216,7 @@ class MLP:
     def forward(self, X) -> np.ndarray:
         """Logits of shape (N, sizes[-1]) for inputs X of shape (N, sizes[0]); every layer
         stores what its backward needs, so call ``backward`` after the matching ``forward``."""
-        X = _validate.as_array(X, "X", ndim=2)
+        X = arguments.as_array(X, "X", ndim=2)
         if X.shape[1] != self.sizes[0]:
             raise ValueError(f"X must have shape (N, {self.sizes[0]}), got shape {X.shape}")
         out = X

@@ -29,7 +29,7 @@ import inspect
 
 import numpy as np
 
-from . import _validate
+from . import arguments
 
 __all__ = ["sgd_step", "momentum_step", "ema_momentum_step", "nesterov_step", "rmsprop_step",
            "adam_step", "adamw_step", "unchecked", "Optimizer", "SGD", "RMSprop", "Adam", "AdamW"]
@@ -39,14 +39,14 @@ __all__ = ["sgd_step", "momentum_step", "ema_momentum_step", "nesterov_step", "r
 
 _ARRAYS = ("w", "g", "v", "m", "s")
 _SCALARS = {
-    "lr": _validate.positive,
-    "beta": _validate.in_unit_interval,
-    "beta1": _validate.in_unit_interval,
-    "beta2": _validate.in_unit_interval,
-    "alpha": _validate.in_unit_interval,
-    "eps": _validate.positive,
-    "weight_decay": _validate.non_negative,
-    "t": functools.partial(_validate.integer, minimum=1),
+    "lr": arguments.positive,
+    "beta": arguments.in_unit_interval,
+    "beta1": arguments.in_unit_interval,
+    "beta2": arguments.in_unit_interval,
+    "alpha": arguments.in_unit_interval,
+    "eps": arguments.positive,
+    "weight_decay": arguments.non_negative,
+    "t": functools.partial(arguments.integer, minimum=1),
 }
 
 
@@ -65,18 +65,18 @@ def _checked(rule):
 
     @functools.wraps(rule)
     def checked_rule(*args, **kwargs):
-        arguments = signature.bind(*args, **kwargs)
-        arguments.apply_defaults()
-        values = arguments.arguments
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = bound.arguments
         for name, value in values.items():  # w comes first, so the others are compared to it
             if name in _ARRAYS:
-                values[name] = _validate.as_array(value, name)
-                _validate.same_shape(values["w"], values[name], "w", name)
+                values[name] = arguments.as_array(value, name)
+                arguments.same_shape(values["w"], values[name], "w", name)
             elif name in _SCALARS:
                 values[name] = _SCALARS[name](value, name)
             elif name == "bias_correction" and not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"bias_correction must be True or False, got {value!r}")
-        return rule(*arguments.args, **arguments.kwargs)
+        return rule(*bound.args, **bound.kwargs)
 
     _MATH[checked_rule] = rule
     return checked_rule
@@ -220,7 +220,7 @@ def _check_params(params) -> list[np.ndarray]:
             what = f"an array of dtype {p.dtype}" if isinstance(p, np.ndarray) else type(p).__name__
             raise TypeError(f"params[{i}] must be a float numpy array (it is updated in place), "
                             f"got {what}")
-        _validate.as_array(p, f"params[{i}]")
+        arguments.as_array(p, f"params[{i}]")
         for j, q in enumerate(params[:i]):
             if np.shares_memory(p, q):
                 raise ValueError(f"params[{i}] shares memory with params[{j}]: it would be "
@@ -231,8 +231,8 @@ def _check_params(params) -> list[np.ndarray]:
 def _check_betas(betas) -> tuple[float, float]:
     if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    return (_validate.in_unit_interval(betas[0], "betas[0]"),
-            _validate.in_unit_interval(betas[1], "betas[1]"))
+    return (arguments.in_unit_interval(betas[0], "betas[0]"),
+            arguments.in_unit_interval(betas[1], "betas[1]"))
 
 
 class Optimizer(abc.ABC):
@@ -245,7 +245,7 @@ class Optimizer(abc.ABC):
 
     def __init__(self, params, lr):
         self.params = _check_params(params)
-        self.lr = _validate.positive(lr, "lr")
+        self.lr = arguments.positive(lr, "lr")
         self.state: list[dict] = [{} for _ in self.params]  # state[i] belongs to params[i]
 
     @property
@@ -255,7 +255,7 @@ class Optimizer(abc.ABC):
 
     @lr.setter
     def lr(self, value) -> None:
-        self._lr = _validate.non_negative(value, "lr")
+        self._lr = arguments.non_negative(value, "lr")
 
     def step(self, grads) -> None:
         """Update every parameter in place from ``grads``, a list aligned with ``params``."""
@@ -274,8 +274,8 @@ class Optimizer(abc.ABC):
                              f"params, got {len(grads)} grads")
         checked = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            g = _validate.as_array(g, f"grads[{i}]")
-            _validate.same_shape(p, g, f"params[{i}]", f"grads[{i}]")
+            g = arguments.as_array(g, f"grads[{i}]")
+            arguments.same_shape(p, g, f"params[{i}]", f"grads[{i}]")
             checked.append(g)
         return checked
 
@@ -306,9 +306,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, lr)
-        self.momentum = _validate.in_unit_interval(momentum, "momentum")
-        self.dampening = _validate.in_unit_interval(dampening, "dampening", include_one=True)
-        self.weight_decay = _validate.non_negative(weight_decay, "weight_decay")
+        self.momentum = arguments.in_unit_interval(momentum, "momentum")
+        self.dampening = arguments.in_unit_interval(dampening, "dampening", include_one=True)
+        self.weight_decay = arguments.non_negative(weight_decay, "weight_decay")
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and (self.momentum == 0 or self.dampening != 0):
@@ -344,9 +344,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        self.alpha = _validate.in_unit_interval(alpha, "alpha")
-        self.eps = _validate.positive(eps, "eps")
-        self.weight_decay = _validate.non_negative(weight_decay, "weight_decay")
+        self.alpha = arguments.in_unit_interval(alpha, "alpha")
+        self.eps = arguments.positive(eps, "eps")
+        self.weight_decay = arguments.non_negative(weight_decay, "weight_decay")
 
     def _update(self, w, g, state):
         if self.weight_decay:
@@ -373,8 +373,8 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         self.betas = _check_betas(betas)
-        self.eps = _validate.positive(eps, "eps")
-        self.weight_decay = _validate.non_negative(weight_decay, "weight_decay")
+        self.eps = arguments.positive(eps, "eps")
+        self.weight_decay = arguments.non_negative(weight_decay, "weight_decay")
         self._scratch = {id(state): (np.empty_like(p, dtype=np.float64),
                                      np.empty_like(p, dtype=np.float64))
                          for p, state in zip(self.params, self.state)}

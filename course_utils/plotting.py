@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from course_utils import _validate as check
+from course_utils import arguments
 from course_utils.landscapes import Landscape
 
 __all__ = [
@@ -59,7 +59,7 @@ STYLES = tuple(MappingProxyType(s) for s in (
 
 def style(i: int) -> dict:
     """The i-th line style (colour, dash pattern, marker), cycling through ``STYLES``."""
-    i = check.integer(i, "i", minimum=0)
+    i = arguments.integer(i, "i", minimum=0)
     return dict(STYLES[i % len(STYLES)])
 
 
@@ -106,7 +106,7 @@ class PathPlot:
         """Show a new trajectory for ``label`` (same shape convention as when plotted)."""
         if label not in self.lines:
             raise KeyError(f"label must be one of {list(self.lines)}, got {label!r}")
-        x, y = self.to_xy(check.as_array(path, "path", finite=False))
+        x, y = self.to_xy(arguments.as_array(path, "path", finite=False))
         self.lines[label].set_data(x, y)
         self.starts[label].set_data(x[:1], y[:1])
 
@@ -165,11 +165,11 @@ def contour_with_paths(landscape: Landscape, paths: Mapping[str, np.ndarray] | N
     paths = _labelled(paths or {}, "paths")
     arrays = {}
     for label, path in paths.items():
-        arr = check.as_array(path, f"paths[{label!r}]", ndim=2, finite=False)
+        arr = arguments.as_array(path, f"paths[{label!r}]", ndim=2, finite=False)
         if arr.shape[1] != 2 or len(arr) == 0:
             raise ValueError(f"paths[{label!r}] must have shape (n, 2) with n >= 1, got {arr.shape}")
         arrays[label] = arr
-    n_levels = check.integer(n_levels, "n_levels", minimum=2)
+    n_levels = arguments.integer(n_levels, "n_levels", minimum=2)
     ax = _axes(ax)
 
     W1, W2, F = landscape.grid(n_grid)
@@ -204,12 +204,12 @@ def contour_with_paths(landscape: Landscape, paths: Mapping[str, np.ndarray] | N
 def _curve_xy(curve, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A curve is values y of shape (n,) (x = 0 … n−1) or a pair (x, y) of equal length."""
     if isinstance(curve, tuple) and len(curve) == 2:
-        x = check.as_array(curve[0], f"{name} x", ndim=1)
-        y = check.as_array(curve[1], f"{name} y", ndim=1, finite=False)
+        x = arguments.as_array(curve[0], f"{name} x", ndim=1)
+        y = arguments.as_array(curve[1], f"{name} y", ndim=1, finite=False)
         if x.shape != y.shape:
             raise ValueError(f"{name} must have x and y of equal length, got {len(x)} and {len(y)}")
         return x, _plottable(y)
-    y = check.as_array(curve, name, ndim=1, finite=False)
+    y = arguments.as_array(curve, name, ndim=1, finite=False)
     return np.arange(len(y)), _plottable(y)
 
 
@@ -262,7 +262,7 @@ def _window_1d(window, landscape, arrays) -> tuple[float, float]:
             lo, hi = float(finite.min()), float(finite.max())
             margin = 0.2 * (hi - lo) + 0.5
             window = (lo - margin, hi + margin)
-    lo, hi = (float(check.as_array(v, "window", ndim=0)) for v in window)
+    lo, hi = (float(arguments.as_array(v, "window", ndim=0)) for v in window)
     if not lo < hi:
         raise ValueError(f"window must be (low, high) with low < high, got {window}")
     return lo, hi
@@ -294,12 +294,12 @@ def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, flo
         raise TypeError(f"f must be a 1-D Landscape or a function of w, got {type(f).__name__}")
     loss = landscape.value if landscape is not None else f
     runs = _labelled(path, "path") if isinstance(path, Mapping) else {"path": path}
-    arrays = {label: check.as_array(p, "path" if label == "path" else f"path[{label!r}]",
+    arrays = {label: arguments.as_array(p, "path" if label == "path" else f"path[{label!r}]",
                                     ndim=1, finite=False) for label, p in runs.items()}
     lo, hi = _window_1d(window, landscape, arrays)
     ax = _axes(ax)
 
-    grid = np.linspace(lo, hi, check.integer(n_grid, "n_grid", minimum=2))
+    grid = np.linspace(lo, hi, arguments.integer(n_grid, "n_grid", minimum=2))
     ax.plot(grid, loss(grid), color=OKABE_ITO["black"], linewidth=1.5, label=r"$L(w)$")
     if landscape is not None and len(landscape.minimizers):
         m = landscape.minimizers

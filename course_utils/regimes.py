@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import landscapes
+from course_utils import arguments, landscapes
 
 __all__ = ["REGIMES", "quadratic_regime", "regime_edges", "classify_regime"]
 
@@ -42,7 +41,7 @@ def quadratic_regime(lr, max_curvature, min_curvature=None, steps: int = 30,
 
     Returns one of ``REGIMES``. Agrees with ``classify_regime`` on a 1-D parabola.
     """
-    lr = check.positive(lr, "lr")
+    lr = arguments.positive(lr, "lr")
     lam_max, lam_min, steps, tolerance = _quadratic(max_curvature, min_curvature, steps,
                                                     tolerance)
     if lr * lam_max > 2:
@@ -68,16 +67,16 @@ def regime_edges(max_curvature, min_curvature=None, steps: int = 30,
 
 
 def _quadratic(max_curvature, min_curvature, steps, tolerance):
-    lam_max = check.positive(max_curvature, "max_curvature")
-    lam_min = lam_max if min_curvature is None else check.positive(min_curvature, "min_curvature")
+    lam_max = arguments.positive(max_curvature, "max_curvature")
+    lam_min = lam_max if min_curvature is None else arguments.positive(min_curvature, "min_curvature")
     if lam_min > lam_max:
         raise ValueError(f"min_curvature must be <= max_curvature, got {lam_min} > {lam_max}")
-    return lam_max, lam_min, check.integer(steps, "steps", minimum=1), check_tolerance(tolerance)
+    return lam_max, lam_min, arguments.integer(steps, "steps", minimum=1), check_tolerance(tolerance)
 
 
 def check_tolerance(tolerance) -> float:
     """``tolerance`` as a float in (0, 1), or ValueError naming it."""
-    tolerance = check.positive(tolerance, "tolerance")
+    tolerance = arguments.positive(tolerance, "tolerance")
     if tolerance >= 1:
         raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
     return tolerance
@@ -103,7 +102,7 @@ def classify_regime(path, landscape: landscapes.Landscape, tolerance: float = 0.
     """
     if not isinstance(landscape, landscapes.Landscape):
         raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
-    path = check.as_array(path, "path", ndim=(1, 2), finite=False)
+    path = arguments.as_array(path, "path", ndim=(1, 2), finite=False)
     if path.shape[0] < 2:
         raise ValueError(f"path must hold at least 2 points (w_0 and w_1), got shape {path.shape}")
     tolerance = check_tolerance(tolerance)

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from course_utils import _validate as check
+from course_utils import arguments
 
 __all__ = [
     "step_lr",
@@ -69,7 +69,7 @@ def _out(lr: np.ndarray, scalar: bool) -> float | np.ndarray:
 
 def _factor(x, name: str, *, allow_zero: bool) -> float:
     """A multiplicative factor in (0, 1] (or [0, 1]), as torch's LinearLR requires."""
-    x = check.non_negative(x, name) if allow_zero else check.positive(x, name)
+    x = arguments.non_negative(x, name) if allow_zero else arguments.positive(x, name)
     if x > 1:
         raise ValueError(f"{name} must be <= 1, got {x}")
     return x
@@ -89,8 +89,8 @@ def step_lr(t, lr0: float, step_size: int, gamma: float = 0.1) -> float | np.nda
     torch: ``StepLR(optimizer, step_size, gamma)``.
     """
     steps, scalar = _steps(t)
-    lr0 = check.positive(lr0, "lr0")
-    step_size = check.integer(step_size, "step_size", minimum=1)
+    lr0 = arguments.positive(lr0, "lr0")
+    step_size = arguments.integer(step_size, "step_size", minimum=1)
     gamma = _factor(gamma, "gamma", allow_zero=False)
     return _out(lr0 * gamma ** (steps // step_size), scalar)
 
@@ -113,9 +113,9 @@ def cosine_lr(t, lr0: float, total_steps: int, lr_min: float = 0.0) -> float | n
     torch: ``CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=lr_min)``.
     """
     steps, scalar = _steps(t)
-    lr0 = check.positive(lr0, "lr0")
-    total_steps = check.integer(total_steps, "total_steps", minimum=1)
-    lr_min = check.non_negative(lr_min, "lr_min")
+    lr0 = arguments.positive(lr0, "lr0")
+    total_steps = arguments.integer(total_steps, "total_steps", minimum=1)
+    lr_min = arguments.non_negative(lr_min, "lr_min")
     if lr_min > lr0:
         raise ValueError(f"lr_min must be <= lr0 (it is where the rate ends), got lr_min={lr_min} > lr0={lr0}")
     return _out(lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(math.pi * steps / total_steps)), scalar)
@@ -138,8 +138,8 @@ def linear_lr(t, lr0: float, total_steps: int, start_factor: float = 1.0,
     (note torch's own defaults differ: start_factor=1/3, end_factor=1, total_iters=5).
     """
     steps, scalar = _steps(t)
-    lr0 = check.positive(lr0, "lr0")
-    total_steps = check.integer(total_steps, "total_steps", minimum=1)
+    lr0 = arguments.positive(lr0, "lr0")
+    total_steps = arguments.integer(total_steps, "total_steps", minimum=1)
     start_factor = _factor(start_factor, "start_factor", allow_zero=False)
     end_factor = _factor(end_factor, "end_factor", allow_zero=True)
     progress = np.minimum(steps, total_steps) / total_steps
@@ -158,7 +158,7 @@ def inverse_sqrt_lr(t, lr0: float) -> float | np.ndarray:
     torch: ``LambdaLR(optimizer, lambda t: 1 / math.sqrt(t + 1))``.
     """
     steps, scalar = _steps(t)
-    lr0 = check.positive(lr0, "lr0")
+    lr0 = arguments.positive(lr0, "lr0")
     return _out(lr0 / np.sqrt(steps + 1.0), scalar)
 
 
@@ -190,7 +190,7 @@ def with_warmup(schedule: Schedule, warmup_steps: int, start_factor: float = 0.1
     """
     if not callable(schedule):
         raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
-    warmup_steps = check.integer(warmup_steps, "warmup_steps", minimum=1)
+    warmup_steps = arguments.integer(warmup_steps, "warmup_steps", minimum=1)
     start_factor = _factor(start_factor, "start_factor", allow_zero=False)
 
     def warmed_up(t):
@@ -212,7 +212,7 @@ def lr_curve(schedule: Schedule, n_steps: int) -> np.ndarray:
     """
     if not callable(schedule):
         raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
-    n_steps = check.integer(n_steps, "n_steps", minimum=1)
+    n_steps = arguments.integer(n_steps, "n_steps", minimum=1)
     steps = np.arange(n_steps)
     try:
         lrs = np.asarray(schedule(steps), dtype=np.float64)

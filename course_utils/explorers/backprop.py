@@ -4,8 +4,7 @@ from __future__ import annotations
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import data, losses, nn, plotting
+from course_utils import arguments, data, losses, nn, plotting
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
 
 __all__ = ["backprop_explorer", "deep_mlp_pass", "GRADIENT_AXIS"]
@@ -86,18 +85,18 @@ class Backprop(Panel):
 
     def __init__(self, depth, activation, weight_scale, width, batch_size, max_depth, seed,
                  name):
-        self.max_depth = check.integer(max_depth, "max_depth", minimum=1)
-        depth = check.integer(depth, "depth", minimum=1)
+        self.max_depth = arguments.integer(max_depth, "max_depth", minimum=1)
+        depth = arguments.integer(depth, "depth", minimum=1)
         if depth > max_depth:
             raise ValueError(f"depth must be <= max_depth = {max_depth}, got {depth}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-        weight_scale = check.positive(weight_scale, "weight_scale")
+        weight_scale = arguments.positive(weight_scale, "weight_scale")
         if not 0.1 <= weight_scale <= 10:
             raise ValueError(f"weight_scale must be in [0.1, 10], got {weight_scale}")
-        self.width = check.integer(width, "width", minimum=1)
-        batch_size = check.integer(batch_size, "batch_size", minimum=1)
-        self.seed = check.integer(seed, "seed", minimum=0)
+        self.width = arguments.integer(width, "width", minimum=1)
+        batch_size = arguments.integer(batch_size, "batch_size", minimum=1)
+        self.seed = arguments.integer(seed, "seed", minimum=0)
         digits = data.load_digits()
         self.X, self.y = digits.X_train[:batch_size], digits.y_train[:batch_size]
         super().__init__(name, (10, 4.2))

@@ -6,8 +6,7 @@ import math
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import data, loop, losses, optim, plotting
+from course_utils import arguments, data, loop, losses, optim, plotting
 from course_utils.explorers.drawing import FAR, gap
 from course_utils.explorers.stage import Explorer, Panel, log_slider
 
@@ -66,14 +65,14 @@ class BatchSize(Panel):
     primary = "lr"
 
     def __init__(self, lr, batch_size, n_samples, epochs, noise, seed, name):
-        lr = check.positive(lr, "lr")
-        self.n_samples = check.integer(n_samples, "n_samples", minimum=2)
-        self.epochs = check.integer(epochs, "epochs", minimum=1)
-        self.seed = check.integer(seed, "seed", minimum=0)
+        lr = arguments.positive(lr, "lr")
+        self.n_samples = arguments.integer(n_samples, "n_samples", minimum=2)
+        self.epochs = arguments.integer(epochs, "epochs", minimum=1)
+        self.seed = arguments.integer(seed, "seed", minimum=0)
         x, self.y = data.make_linear_regression(n=n_samples, noise=noise, seed=self.seed)
         self.X = np.stack([x, np.ones_like(x)], axis=1)  # θ = (w, b): the bias is a weight on a 1
         sizes = [b for b in (2 ** k for k in range(20)) if b < n_samples] + [n_samples]
-        batch_size = check.integer(batch_size, "batch_size", minimum=1)
+        batch_size = arguments.integer(batch_size, "batch_size", minimum=1)
         if batch_size not in sizes:
             raise ValueError(f"batch_size must be one of {sizes}, got {batch_size}")
         self.floor = losses.mse(self.X @ np.linalg.lstsq(self.X, self.y, rcond=None)[0], self.y)

@@ -6,7 +6,7 @@ import time
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
+from course_utils import arguments
 from course_utils.explorers.stage import Explorer
 
 __all__ = ["measure_update_latency", "sweep"]
@@ -25,7 +25,7 @@ def measure_update_latency(explorer: Explorer, n: int = 50, control: str | None 
     """
     if not isinstance(explorer, Explorer):
         raise TypeError(f"explorer must be an Explorer, got {type(explorer).__name__}")
-    n = check.integer(n, "n", minimum=1)
+    n = arguments.integer(n, "n", minimum=1)
     name = explorer.primary if control is None else control
     if name not in explorer.controls:
         raise ValueError(f"control must be one of {sorted(explorer.controls)}, got {name!r}")

@@ -6,8 +6,7 @@ import math
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import landscapes, plotting, regimes
+from course_utils import arguments, landscapes, plotting, regimes
 from course_utils.explorers.drawing import badge, for_drawing, gap, regime_strip
 from course_utils.explorers.stage import Explorer, Panel, log_slider, set_range, slider
 
@@ -49,15 +48,15 @@ class LearningRate1D(Panel):
     """The 1-D learning-rate explorer: the curve and the regime strip change with the loss."""
 
     def __init__(self, lr, start, steps, loss, tolerance, name):
-        lr = check.positive(lr, "lr")
-        self.steps = check.integer(steps, "steps", minimum=1)
+        lr = arguments.positive(lr, "lr")
+        self.steps = arguments.integer(steps, "steps", minimum=1)
         self.tolerance = regimes.check_tolerance(tolerance)
         if loss not in CURVES_1D:
             raise ValueError(f"loss must be one of {list(CURVES_1D)}, got {loss!r}")
         landscape = CURVES_1D[loss][0]()
         if start is None:
             start = float(landscape.start)
-        start = float(check.as_array(start, "start", ndim=0))
+        start = float(arguments.as_array(start, "start", ndim=0))
         super().__init__(name, (9.5, 5.2))
         self._draw_axes()
         self.controls.update(

@@ -6,8 +6,7 @@ import math
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import landscapes, plotting, regimes
+from course_utils import arguments, landscapes, plotting, regimes
 from course_utils.explorers.drawing import badge, contours, for_drawing, gap, regime_strip
 from course_utils.explorers.stage import Explorer, Panel, click_to_start, log_slider, slider
 
@@ -47,12 +46,12 @@ class LearningRate2D(Panel):
     """The 2-D learning-rate explorer: one bowl, drawn once; the path and η marker move."""
 
     def __init__(self, lr, start, steps, condition_number, tolerance, name):
-        lr = check.positive(lr, "lr")
-        self.steps = check.integer(steps, "steps", minimum=1)
+        lr = arguments.positive(lr, "lr")
+        self.steps = arguments.integer(steps, "steps", minimum=1)
         self.tolerance = regimes.check_tolerance(tolerance)
         self.landscape = landscapes.quadratic_bowl(condition_number=condition_number)
         self.lam_max, self.lam_min = self.landscape.max_curvature, 1.0
-        start = self.landscape.start if start is None else check.as_array(start, "start", ndim=1)
+        start = self.landscape.start if start is None else arguments.as_array(start, "start", ndim=1)
         if start.shape != (2,):
             raise ValueError(f"start must have shape (2,), got {start.shape}")
         super().__init__(name, (9.5, 5.2))

@@ -8,8 +8,7 @@ from typing import Callable
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import landscapes, loop, optim, plotting
+from course_utils import arguments, landscapes, loop, optim, plotting
 from course_utils.explorers.drawing import contours, for_drawing, gap
 from course_utils.explorers.stage import (Explorer, Panel, click_to_start, log_slider, set_range,
                                           slider)
@@ -123,8 +122,8 @@ class Race(Panel):
     def __init__(self, landscape, steps, your_rules, hyper, arrows, show, name):
         if landscape not in RACE_LANDSCAPES:
             raise ValueError(f"landscape must be one of {list(RACE_LANDSCAPES)}, got {landscape!r}")
-        self.steps = check.integer(steps, "steps", minimum=1)
-        hyper = {h: check.in_unit_interval(hyper[h], h) for h in ("beta", "beta1", "beta2",
+        self.steps = arguments.integer(steps, "steps", minimum=1)
+        hyper = {h: arguments.in_unit_interval(hyper[h], h) for h in ("beta", "beta1", "beta2",
                                                                   "alpha")}
         self.racers = _racers(your_rules)
         shown = set(self.racers) if show is None else set(show)

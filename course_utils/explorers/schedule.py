@@ -6,8 +6,7 @@ import math
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import landscapes, loop, optim, plotting, schedules
+from course_utils import arguments, landscapes, loop, optim, plotting, schedules
 from course_utils.explorers.drawing import gap
 from course_utils.explorers.stage import Explorer, Panel, log_slider
 
@@ -62,11 +61,11 @@ class Schedule(Panel):
         self.names = list(schedule_functions(1.0, 10))
         if schedule not in self.names:
             raise ValueError(f"schedule must be one of {self.names}, got {schedule!r}")
-        lr0 = check.positive(lr0, "lr0")
-        self.total_steps = check.integer(total_steps, "total_steps", minimum=2)
-        warmup_steps = check.integer(warmup_steps, "warmup_steps", minimum=0)
-        noise = check.non_negative(noise, "noise")
-        seed = check.integer(seed, "seed", minimum=0)
+        lr0 = arguments.positive(lr0, "lr0")
+        self.total_steps = arguments.integer(total_steps, "total_steps", minimum=2)
+        warmup_steps = arguments.integer(warmup_steps, "warmup_steps", minimum=0)
+        noise = arguments.non_negative(noise, "noise")
+        seed = arguments.integer(seed, "seed", minimum=0)
         self.bowl = landscapes.quadratic_bowl(condition_number=10.0)
         self.shocks = np.random.default_rng(seed).standard_normal((total_steps, 2)) * noise
         super().__init__(name, (9.5, 4.2))

@@ -4,8 +4,7 @@ from __future__ import annotations
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import losses, plotting
+from course_utils import arguments, losses, plotting
 from course_utils.explorers.stage import Explorer, Panel, log_slider, slider
 
 __all__ = ["softmax_explorer"]
@@ -48,14 +47,14 @@ class Softmax(Panel):
     primary = "z1"
 
     def __init__(self, logits, true_class, temperature, name):
-        z0 = check.as_array(logits, "logits", ndim=1)
+        z0 = arguments.as_array(logits, "logits", ndim=1)
         if z0.shape != (3,) or np.any(z0 < LOGIT_RANGE[0]) or np.any(z0 > LOGIT_RANGE[1]):
             raise ValueError(f"logits must be three numbers in [{LOGIT_RANGE[0]:g}, "
                              f"{LOGIT_RANGE[1]:g}], got {z0.tolist()}")
-        true_class = check.integer(true_class, "true_class", minimum=0)
+        true_class = arguments.integer(true_class, "true_class", minimum=0)
         if true_class > 2:
             raise ValueError(f"true_class must be 0, 1 or 2, got {true_class}")
-        temperature = check.positive(temperature, "temperature")
+        temperature = arguments.positive(temperature, "temperature")
         if not TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]:
             raise ValueError(f"temperature must be in {list(TEMPERATURE_RANGE)}, got {temperature}")
         super().__init__(name, (10, 3.8))

@@ -6,8 +6,7 @@ import math
 import ipywidgets as ipw
 import numpy as np
 
-from course_utils import _validate as check
-from course_utils import data, loop, losses, nn, optim, plotting, schedules
+from course_utils import arguments, data, loop, losses, nn, optim, plotting, schedules
 from course_utils.explorers.drawing import gap
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
 
@@ -121,16 +120,16 @@ class Training(Panel):
             raise ValueError(f"optimizer must be one of {list(TRAINING_RULES)}, got {optimizer!r}")
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be 'constant', 'step' or 'cosine', got {schedule!r}")
-        lr0 = check.positive(lr0, "lr0")
-        self.epochs = check.integer(epochs, "epochs", minimum=1)
-        self.seed = check.integer(seed, "seed", minimum=0)
+        lr0 = arguments.positive(lr0, "lr0")
+        self.epochs = arguments.integer(epochs, "epochs", minimum=1)
+        self.seed = arguments.integer(seed, "seed", minimum=0)
         self.digits = data.load_digits()
         batch_sizes = [1, 4, 16, 64, 256, len(self.digits.X_train)]
         if batch_size not in batch_sizes:
             raise ValueError(f"batch_size must be one of {batch_sizes}, got {batch_size}")
         if hidden not in WIDTHS:
             raise ValueError(f"hidden must be one of {WIDTHS}, got {hidden}")
-        warmup_steps = check.integer(warmup_steps, "warmup_steps", minimum=0)
+        warmup_steps = arguments.integer(warmup_steps, "warmup_steps", minimum=0)
         if warmup_steps > 200:
             raise ValueError(f"warmup_steps must be <= 200, got {warmup_steps}")
         super().__init__(name, (10, 4.2))
