@@ -9,8 +9,16 @@ One module per topic, each leaned on by one or more notebooks:
 - ``gradcheck``  central differences and relative error                     (notebooks 01, 04, 05)
 - ``data``       mini-batches, the 8x8 digits set, synthetic data           (notebooks 03, 05, 09)
 - ``landscapes`` test functions: quadratic bowls, Rosenbrock, a 1-D non-convex loss
-- ``plotting``   shared figures: contour + trajectory, loss curves
+- ``loop``       the one training loop, ``descend``, over one rule signature
+                 ``next_w, state = rule(w, dw, state)`` (every path and run goes through it)
+- ``regimes``    learning-rate regimes: from a quadratic's theory and from a path (pure maths)
+- ``plotting``   shared figures: contour + trajectory, loss curves; the Okabe-Ito palette
 - ``checks``     student-facing checks with messages that name the mistake
+- ``answer_key`` which reference answers which exercise (read by ``checks.quiet()`` and the grader)
+- ``arguments``  the argument checks every public function starts with (``arguments.positive``)
+
+The live explorers are a wing of their own, ``explorers/`` (one small module per explorer),
+reached in the notebooks as ``from course_utils import widgets``.
 
 Pure functions take and return numpy arrays and never mutate their inputs.
 """
