@@ -128,9 +128,9 @@ def _overview(rows: list[GradeRow], sandbox: str) -> list[str]:
         "<h1>Grading report</h1>",
         f"<p>{len(rows)} rows: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".</p>",
         f"<p>Execution: {html.escape(sandbox)}.</p>",
-        "<p>A test cell passes iff it ran, its reply status was <code>ok</code> and it showed no "
-        "error (text on stderr does not cost points). Scores are autograded points only; written "
-        "answers are graded by hand.</p>",
+        "<p>A test cell passes iff it ran to the end with no error and wrote nothing to stderr "
+        "(nbgrader's own rule, the one of the Validate button students press). Scores are "
+        "autograded points only; written answers are graded by hand.</p>",
         "<h2>Status per assignment</h2>",
         _table(["assignment", *STATUSES],
                [[a, *[per_assignment[a][s] for s in STATUSES]] for a in sorted(per_assignment)]),
