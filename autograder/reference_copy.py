@@ -13,7 +13,7 @@ appearance (``v0``, ``v1``, …), strings reduced to one token and comments gone
 none); numbers, attribute names (``np.sqrt``) and keyword names (``axis=``) stay, as they are
 what the formula says. ``difflib.SequenceMatcher`` gives the similarity of the two streams.
 
-Thresholds, measured on the course (``tests/test_similarity.py`` keeps them honest):
+Thresholds, measured on the course (``tests/autograder/test_similarity.py`` keeps them honest):
 
 - ``MIN_TOKENS = 60``: a reference whose body is shorter is never compared. Below that size the
   reference *is* the formula (``v = beta * v + g; return w - lr * v, v`` is 27 tokens, RMSprop's
@@ -35,6 +35,7 @@ import textwrap
 MIN_TOKENS = 60
 THRESHOLD = 0.95
 FLAG = "copied-from-reference"
+
 
 def _body(node) -> list[ast.stmt]:
     """A function's statements without its docstring."""
