@@ -22,9 +22,13 @@ _PALETTE_ORDER = ("blue", "orange", "bluish_green", "vermillion", "reddish_purpl
                   "yellow", "black")
 
 
-def _png(fig) -> str:
+def _png(plt, fig) -> str:
+    """The figure as base64 PNG, for an ``<img>`` in the report; the figure is closed."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    try:
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -45,10 +49,7 @@ def _score_figure(plt, present: list[Assignment], graded: list[GradeRow]) -> str
         ax.set_xlabel("autograded score (points)")
         ax.set_ylabel("students")
     fig.suptitle("Score distribution per assignment (graded submissions)", y=1.08)
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _png(plt, fig)
 
 
 def _pass_rate_figure(plt, present: list[Assignment], graded: list[GradeRow]) -> str:
@@ -68,10 +69,7 @@ def _pass_rate_figure(plt, present: list[Assignment], graded: list[GradeRow]) ->
     ax.set_xlim(0, 100)
     ax.set_xlabel("graded submissions passing (%)")
     ax.set_title("Pass rate per test cell (colour = assignment)")
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _png(plt, fig)
 
 
 def _figures(course: dict[str, Assignment], rows: list[GradeRow]) -> list[tuple[str, str]]:
