@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 import numpy as np
+from matplotlib.patches import Patch
 
 from course_utils import arguments, data, losses, nn, plotting
+from course_utils.explorers.drawing import legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
 
 __all__ = ["backprop_explorer", "deep_mlp_pass", "GRADIENT_AXIS"]
@@ -99,9 +101,9 @@ class Backprop(Panel):
         self.seed = arguments.integer(seed, "seed", minimum=0)
         digits = data.load_digits()
         self.X, self.y = digits.X_train[:batch_size], digits.y_train[:batch_size]
-        super().__init__(name, (10, 4.2))
-        ax_grad, ax_spread = self.figure.subplots(1, 2, gridspec_kw={"wspace": 0.22})
-        self.figure.subplots_adjust(left=0.075, right=0.98, top=0.88, bottom=0.14)
+        super().__init__(name, (9.0, 4.4))
+        ax_grad, ax_spread = self.figure.subplots(1, 2, gridspec_kw={"wspace": 0.3})
+        self.figure.subplots_adjust(left=0.095, right=0.98, top=0.8, bottom=0.12)
         self.layers = np.arange(1, max_depth + 2)
         self._draw_gradients(ax_grad)
         self._draw_spread(ax_spread)
@@ -109,7 +111,8 @@ class Backprop(Panel):
             depth=ipw.IntSlider(value=depth, min=1, max=max_depth, description="hidden layers",
                                 style={"description_width": "initial"}),
             activation=ipw.ToggleButtons(options=ACTIVATIONS, value=activation,
-                                         description="activation", style={"button_width": "70px"}),
+                                         description="activation",
+                                         style={"button_width": "auto"}),
             weight_scale=log_slider("initial weight scale g", weight_scale, 0.1, 10.0))
         self.labels["summary"] = ipw.HTML()
         self.one_thread = one_blas_thread()
@@ -124,9 +127,14 @@ class Backprop(Panel):
         ax.set_ylim(low, high)  # fixed: a slider move redraws only the bars
         ax.set_xlim(0.4, self.max_depth + 1.6)
         ax.set_xticks(self.layers)
-        ax.set_xlabel("layer l  (1 = first, nearest the input; the last is the output layer)")
+        ax.set_xlabel("layer l  (1: next to the input; last: the output layer)")
         ax.set_ylabel("‖∂L/∂W⁽ˡ⁾‖  (log scale)")
-        ax.set_title("gradient norm per layer", fontsize=10)
+        ax.set_title("gradient norm per layer", fontsize=10, pad=28)
+        legend_above(ax, ncol=2, handles=[
+            Patch(facecolor=plotting.OKABE_ITO[colour], edgecolor="black", linewidth=0.6,
+                  label=label) for colour, label in (("blue", "hidden layer"),
+                                                     ("orange", "output layer"))])
+        self.artists["status"] = status_text(ax, y=0.85)
         ax.grid(True, axis="y", alpha=0.3)
 
     def _draw_spread(self, ax) -> None:
@@ -144,8 +152,8 @@ class Backprop(Panel):
         ax.set_xticks(np.arange(1, self.max_depth + 1))
         ax.set_xlabel("hidden layer l")
         ax.set_ylabel("pre-activation s⁽ˡ⁾  (symlog scale)")
-        ax.set_title("pre-activations over the batch and the units", fontsize=10)
-        ax.legend(fontsize=7, loc="lower left", ncol=2)
+        ax.set_title("pre-activations over the batch and the units", fontsize=10, pad=28)
+        legend_above(ax, ncol=2, fontsize=7.5)
         ax.grid(True, axis="y", alpha=0.3)
 
     def refresh(self) -> None:
@@ -161,10 +169,13 @@ class Backprop(Panel):
         self.artists["spread_10_90"].set_data(*segments(hidden, spread[:, 1], spread[:, 3]))
         self.artists["median"].set_data(hidden, spread[:, 2])
         ratio = norms[0] / norms[-1]
+        overflow = not np.all(np.isfinite(norms))
+        self.artists["status"].set_text("overflow: ∞ or NaN gradients — lower g" if overflow
+                                        else "")
         self.labels["summary"].value = (
             f"loss {loss:.4g};  ‖∂L/∂W⁽¹⁾‖ = {norms[0]:.3g}, ‖∂L/∂W⁽{n_hidden + 1}⁾‖ = "
             f"{norms[-1]:.3g}: the first layer's gradient is <b>{ratio:.3g}×</b> the last one's")
-        self.state.update(loss=loss, grad_norms=norms, percentiles=spread)
+        self.state.update(loss=loss, grad_norms=norms, percentiles=spread, diverged=overflow)
         self.stage.render()
 
     def _draw_bars(self, norms, n_hidden) -> None:

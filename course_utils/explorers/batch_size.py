@@ -7,7 +7,7 @@ import ipywidgets as ipw
 import numpy as np
 
 from course_utils import arguments, data, loop, losses, optim, plotting
-from course_utils.explorers.drawing import FAR, gap
+from course_utils.explorers.drawing import FAR, gap, legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider
 
 __all__ = ["batch_size_explorer", "minibatch_run"]
@@ -76,7 +76,7 @@ class BatchSize(Panel):
         if batch_size not in sizes:
             raise ValueError(f"batch_size must be one of {sizes}, got {batch_size}")
         self.floor = losses.mse(self.X @ np.linalg.lstsq(self.X, self.y, rcond=None)[0], self.y)
-        super().__init__(name, (9.5, 4.2))
+        super().__init__(name, (9.0, 4.4))
         self._draw_axes()
         self.controls.update(
             batch_size=ipw.SelectionSlider(options=sizes, value=batch_size,
@@ -89,7 +89,7 @@ class BatchSize(Panel):
 
     def _draw_axes(self) -> None:
         ax_update, ax_epoch = self.figure.subplots(1, 2, gridspec_kw={"wspace": 0.25})
-        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.14)
+        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.78, bottom=0.12)
         colours = plotting.OKABE_ITO
         batch_line, = ax_update.plot([], [], color=colours["sky_blue"], lw=0.6, alpha=0.6,
                                      label="mini-batch loss (what the update saw)")
@@ -101,14 +101,14 @@ class BatchSize(Panel):
         ax_update.set_yscale("log")
         ax_update.set_xlabel("update (log scale)")
         ax_update.set_ylabel("MSE (log scale)")
-        ax_update.set_title("loss per update", fontsize=10)
-        ax_update.legend(fontsize=7, loc="lower left")
+        ax_update.set_title("loss per update", fontsize=10, pad=40)
+        legend_above(ax_update, ncol=1, fontsize=7.5)
         epoch_line, = ax_epoch.plot([], [], color=colours["blue"], marker="o", ms=4, lw=1.6,
                                     label="mini-batch SGD")
         full_line, = ax_epoch.plot([], [], color="0.45", marker="s", ms=3, ls="--", lw=1,
                                    label="batch GD (B = N), same η")
         self.artists.update(per_update=update_line, batch_loss=batch_line, per_epoch=epoch_line,
-                            full_batch=full_line)
+                            full_batch=full_line, status=status_text(ax_update))
         self._finish_axes(ax_update, ax_epoch)
 
     def _finish_axes(self, ax_update, ax_epoch) -> None:
@@ -117,8 +117,9 @@ class BatchSize(Panel):
         ax_epoch.set_xlim(-0.2, self.epochs + 0.2)
         ax_epoch.set_xlabel("epoch")
         ax_epoch.set_ylabel("training MSE after the epoch (log scale)")
-        ax_epoch.set_title("loss per epoch", fontsize=10)
-        ax_epoch.legend(fontsize=7)
+        ax_epoch.set_title("loss per epoch", fontsize=10, pad=40)
+        ax_epoch.plot([], [], color="0.4", ls=":", lw=1, label="best possible (least squares)")
+        legend_above(ax_epoch, ncol=1, fontsize=7.5)
         ax_update.set_xlim(0.8, 1.25 * self.n_samples * self.epochs)  # B = 1: N updates/epoch
         start_loss = losses.mse(np.zeros(self.n_samples), self.y)
         for ax in (ax_update, ax_epoch):  # fixed limits: a slider move redraws only the lines
@@ -139,6 +140,8 @@ class BatchSize(Panel):
         self.artists["full_batch"].set_data(np.arange(len(reference)), gap(reference))
         per_epoch_updates, epochs = math.ceil(self.n_samples / batch), self.epochs
         outcome = "diverged — lower η" if blew_up else f"final training MSE {full[-1]:.4g}"
+        self.artists["status"].set_text(f"diverged at update {len(seen)} — lower η" if blew_up
+                                        else "")
         self.labels["summary"].value = (
             f"B = {batch}: {per_epoch_updates} updates per epoch, "
             f"{per_epoch_updates * epochs} in {epochs} epochs, each costing {batch} "

@@ -8,7 +8,8 @@ import numpy as np
 from course_utils import plotting
 from course_utils.regimes import REGIMES
 
-__all__ = ["FAR", "REGIME_COLOURS", "for_drawing", "gap", "contours", "badge", "regime_strip"]
+__all__ = ["FAR", "REGIME_COLOURS", "for_drawing", "gap", "contours", "badge", "regime_strip",
+           "legend_above", "legend_beside", "status_text"]
 
 # Points this far out are off every view window: drawn as gaps, so Agg never strokes 1e200.
 FAR = 1e6
@@ -36,6 +37,30 @@ def contours(ax, landscape, n_levels=20):
     W1, W2, F = landscape.grid(160)
     return ax.contour(W1, W2, F, levels=plotting.log_levels(landscape, F, n_levels),
                       cmap="viridis", linewidths=0.7, alpha=0.9)
+
+
+def legend_above(ax, ncol: int, handles=None, fontsize: float = 8):
+    """The legend in rows just above the axes, under its title (give the title ``pad``):
+    outside the data, so no line ever runs through it."""
+    return ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol,
+                     fontsize=fontsize, frameon=False, borderaxespad=0.2, handlelength=2.0,
+                     columnspacing=1.2, handletextpad=0.5)
+
+
+def legend_beside(ax, handles=None, fontsize: float = 8):
+    """The legend in a column just right of the axes, top-aligned: outside the data."""
+    return ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                     fontsize=fontsize, frameon=False, borderaxespad=0.0, handlelength=2.0,
+                     handletextpad=0.5)
+
+
+def status_text(ax, y: float = 0.5):
+    """An empty text in the middle of ``ax``, on a white box, for "diverged — lower η": a run
+    that blew up says so in the picture, not only in the line that stops."""
+    return ax.text(0.5, y, "", transform=ax.transAxes, ha="center", va="center", fontsize=10,
+                   color=plotting.OKABE_ITO["vermillion"], fontweight="bold",
+                   bbox=dict(facecolor="white", edgecolor=plotting.OKABE_ITO["vermillion"],
+                             boxstyle="round,pad=0.4"))
 
 
 def badge(regime: str, detail: str) -> str:

@@ -7,7 +7,8 @@ import ipywidgets as ipw
 import numpy as np
 
 from course_utils import arguments, landscapes, plotting, regimes
-from course_utils.explorers.drawing import badge, contours, for_drawing, gap, regime_strip
+from course_utils.explorers.drawing import (badge, contours, for_drawing, gap, legend_above,
+                                            regime_strip)
 from course_utils.explorers.stage import Explorer, Panel, click_to_start, log_slider, slider
 
 __all__ = ["learning_rate_explorer_2d"]
@@ -54,9 +55,9 @@ class LearningRate2D(Panel):
         start = self.landscape.start if start is None else arguments.as_array(start, "start", ndim=1)
         if start.shape != (2,):
             raise ValueError(f"start must have shape (2,), got {start.shape}")
-        super().__init__(name, (9.5, 5.2))
+        super().__init__(name, (9.0, 5.0))
         grid = self.figure.add_gridspec(2, 2, height_ratios=[4, 1], hspace=0.55, wspace=0.25,
-                                        left=0.07, right=0.98, top=0.92, bottom=0.12)
+                                        left=0.08, right=0.98, top=0.86, bottom=0.12)
         self.ax_map = self.figure.add_subplot(grid[0, 0])
         self._draw_map()
         self._draw_loss_axis(self.figure.add_subplot(grid[0, 1]))
@@ -83,8 +84,9 @@ class LearningRate2D(Panel):
         ax.set_aspect("equal")
         ax.set_xlabel("w₁  (flat direction, λ_min = 1)")
         ax.set_ylabel(f"w₂  (steep, λ_max = {self.lam_max:g})")
-        ax.set_title(f"{landscape.formula}, κ = {self.lam_max / self.lam_min:g}", fontsize=10)
-        ax.legend(loc="lower right", fontsize=7)
+        ax.set_title(f"{landscape.formula}, κ = {self.lam_max / self.lam_min:g}", fontsize=10,
+                     pad=18)
+        legend_above(ax, ncol=3)
 
     def _draw_loss_axis(self, ax) -> None:
         self.artists["loss"], = ax.plot([], [], color=plotting.OKABE_ITO["vermillion"],
@@ -93,7 +95,7 @@ class LearningRate2D(Panel):
         ax.set_xlim(0, self.steps)
         ax.set_xlabel("step k")
         ax.set_ylabel("f(w_k)  (log scale)")
-        ax.set_title("loss per step", fontsize=10)
+        ax.set_title("loss per step", fontsize=10, pad=18)
         top = np.max(self.landscape.grid(20)[2])
         ax.set_ylim(1e-12, 10 ** math.ceil(math.log10(top) + 2))
         ax.grid(True, alpha=0.3)

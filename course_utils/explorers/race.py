@@ -9,9 +9,10 @@ import ipywidgets as ipw
 import numpy as np
 
 from course_utils import arguments, landscapes, loop, optim, plotting
-from course_utils.explorers.drawing import contours, for_drawing, gap
+from course_utils.explorers.drawing import (contours, for_drawing, gap, legend_above,
+                                            status_text)
 from course_utils.explorers.stage import (Explorer, Panel, click_to_start, log_slider, set_range,
-                                          slider)
+                                          set_value, slider)
 
 __all__ = ["optimizer_race", "RACERS", "KINDS", "race_path"]
 
@@ -130,15 +131,15 @@ class Race(Panel):
         if not shown <= set(self.racers):
             raise ValueError(f"show must name racers among {list(self.racers)}, got "
                              f"{sorted(shown - set(self.racers))}")
-        super().__init__(name, (10, 4.6))
+        super().__init__(name, (9.0, 4.8))
         self._draw_axes()
         self._make_controls(landscape, hyper, arrows, shown)
         self.state.update(scene=None, paths={}, losses={}, cache={})
 
     def _draw_axes(self) -> None:
         self.ax_map, self.ax_loss = self.figure.subplots(
-            1, 2, gridspec_kw={"width_ratios": [1.15, 1], "wspace": 0.22})
-        self.figure.subplots_adjust(left=0.075, right=0.98, top=0.9, bottom=0.12)
+            1, 2, gridspec_kw={"width_ratios": [1.15, 1], "wspace": 0.27})
+        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.11)
         for i, (label, racer) in enumerate(self.racers.items()):
             self._draw_racer(label, plotting.style(i), racer.reference)
         ax_map, ax_loss = self.ax_map, self.ax_loss
@@ -146,13 +147,15 @@ class Race(Panel):
                                         label="start (click to move)")
         self.minimum_point, = ax_map.plot([], [], "*", color="black", ms=11, label="minimum")
         self.artists.update(start_point=self.start_point,
-                            step_line=ax_loss.axvline(self.steps, color="0.3", lw=1, ls=":"))
+                            step_line=ax_loss.axvline(self.steps, color="0.3", lw=1, ls=":"),
+                            status=status_text(ax_map, y=0.92))
+        self.artists["status"].set_fontsize(8.5)
         ax_map.set_xlabel("w₁")
         ax_map.set_ylabel("w₂")
         ax_loss.set_xlim(0, self.steps)
         ax_loss.set_xlabel("step k")
         ax_loss.grid(True, alpha=0.3)
-        ax_loss.legend(fontsize=7, loc="upper right", ncol=2)
+        legend_above(ax_loss, ncol=3, fontsize=7.5)
 
     def _draw_racer(self, label, look, reference) -> None:
         """A racer's path, head, loss curve and two arrows (colour, dashes and marker: apart
@@ -191,9 +194,11 @@ class Race(Panel):
             y0=slider("start w₂", y0, -span, span, 0.05),
             step=ipw.IntSlider(value=steps, min=0, max=steps, description="step k",
                                layout=ipw.Layout(width="340px")),
-            play=ipw.Play(value=steps, min=0, max=steps, interval=60, description="play"),
-            arrows=ipw.Checkbox(value=bool(arrows),
-                                description="arrows: −∇f (grey), step direction"))
+            play=ipw.Play(value=steps, min=0, max=steps, interval=60, description="play",
+                          tooltip="play the race step by step (pause, stop, loop)"),
+            arrows=ipw.Checkbox(value=bool(arrows), indent=False,
+                                description="arrows: −∇f (grey), step direction",
+                                layout=ipw.Layout(width="auto")))
         ipw.jslink((self.controls["play"], "value"), (self.controls["step"], "value"))
         for label in self.racers:
             self.controls[f"show_{label}"] = ipw.Checkbox(value=label in shown, description=label,
@@ -208,10 +213,10 @@ class Race(Panel):
         self.state["contours"] = contours(ax_map, surface)
         ax_map.set_xlim(*surface.xlim)
         ax_map.set_ylim(*surface.ylim)
-        ax_map.set_title(f"{surface.name}:  {surface.formula}", fontsize=10)
+        ax_map.set_title(f"{surface.name}:  {surface.formula}", fontsize=10, pad=18)
         has_minimum = surface.minimizers.shape[0] > 0
-        ax_map.legend(handles=[self.start_point, self.minimum_point][: 2 if has_minimum else 1],
-                      fontsize=7, loc="lower right")
+        legend_above(ax_map, ncol=2, fontsize=7.5,
+                     handles=[self.start_point, self.minimum_point][: 2 if has_minimum else 1])
         highest = float(np.max(np.abs(surface.grid(40)[2])))
         # Fixed limits per landscape: a slider move redraws only the lines, never the axes.
         if has_minimum:
@@ -224,7 +229,8 @@ class Race(Panel):
             ax_loss.set_yscale("symlog", linthresh=1e-2)
             ax_loss.set_ylim(-100 * highest, 10 * highest)
             ax_loss.set_ylabel("f(w_k)  (symlog: unbounded below)")
-        ax_loss.set_title("loss per step", fontsize=10)
+        rows = math.ceil(len(self.racers) / 3)
+        ax_loss.set_title("loss per step", fontsize=10, pad=6 + 12 * rows)
         self.state.update(scene=self.controls["landscape"].value, landscape=surface,
                           has_minimum=has_minimum)
 
@@ -292,6 +298,11 @@ class Race(Panel):
             self.artists[f"grad_{label}"].set_visible(arrows_on)
             self.artists[f"move_{label}"].set_visible(arrows_on)
         self.artists["step_line"].set_xdata([k, k])
+        blown = [label for label in self.racers if self.controls[f"show_{label}"].value
+                 and np.isnan(for_drawing(self.state["paths"][label])).any()]
+        self.state["diverged"] = blown
+        self.artists["status"].set_text(f"diverged: {', '.join(blown)} — lower η" if blown
+                                        else "")
 
     def _point_arrows(self, label, path, head, k, length) -> None:
         # Directions only, both drawn at one length: where the gradient points versus where
@@ -322,12 +333,13 @@ class Race(Panel):
         first_build = self.state["scene"] is None
         self.draw_landscape(surface)
         if not first_build:
-            # A new landscape starts from its own start point and suggested rates.
-            controls["lr_sgd"].value, controls["lr_adaptive"].value = lr_sgd, lr_adaptive
+            # A new landscape starts from its own start point and suggested rates; each
+            # slider's range and value reach the page in one message (no stale echo).
+            set_value(controls["lr_sgd"], lr_sgd)
+            set_value(controls["lr_adaptive"], lr_adaptive)
             span = max(np.ptp(surface.xlim), np.ptp(surface.ylim)) / 2 + 1
-            for name in ("x0", "y0"):
-                set_range(controls[name], -span, span)
-            controls["x0"].value, controls["y0"].value = start
+            for name, value in zip(("x0", "y0"), start):
+                set_range(controls[name], -span, span, value=value)
 
     def rows(self):
         controls = self.controls

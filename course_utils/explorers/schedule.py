@@ -7,7 +7,7 @@ import ipywidgets as ipw
 import numpy as np
 
 from course_utils import arguments, landscapes, loop, optim, plotting, schedules
-from course_utils.explorers.drawing import gap
+from course_utils.explorers.drawing import gap, legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider
 
 __all__ = ["schedule_explorer", "schedule_functions", "noisy_run"]
@@ -68,9 +68,9 @@ class Schedule(Panel):
         seed = arguments.integer(seed, "seed", minimum=0)
         self.bowl = landscapes.quadratic_bowl(condition_number=10.0)
         self.shocks = np.random.default_rng(seed).standard_normal((total_steps, 2)) * noise
-        super().__init__(name, (9.5, 4.2))
-        ax_lr, ax_loss = self.figure.subplots(1, 2, gridspec_kw={"wspace": 0.25})
-        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.14)
+        super().__init__(name, (9.0, 4.6))
+        ax_lr, ax_loss = self.figure.subplots(1, 2, gridspec_kw={"wspace": 0.28})
+        self.figure.subplots_adjust(left=0.085, right=0.98, top=0.76, bottom=0.11)
         self._draw_lr_axis(ax_lr)
         self._draw_loss_axis(ax_loss, noise)
         self.controls.update(
@@ -91,28 +91,29 @@ class Schedule(Panel):
         limit = 2 / self.bowl.max_curvature
         ax.axhline(limit, color="0.3", ls=":", lw=1,
                    label=f"2/λ_max = {limit:g}: above, GD diverges")
-        ax.legend(fontsize=7, loc="lower left")
+        legend_above(ax, ncol=3, fontsize=7.5)
         ax.set_xlim(0, self.total_steps)
         ax.set_xlabel("step t")
         ax.set_ylabel("learning rate lr(t)  (log scale)")
         ax.set_yscale("log")
         ax.set_ylim(1e-4, 1.0)  # fixed limits: a slider move redraws only the lines
-        ax.set_title("schedule", fontsize=10)
+        ax.set_title("schedule", fontsize=10, pad=44)
         ax.grid(True, alpha=0.3)
 
     def _draw_loss_axis(self, ax, noise) -> None:
         constant, = ax.plot([], [], color="0.55", lw=1, ls="--", label="constant lr0")
         chosen, = ax.plot([], [], color=plotting.OKABE_ITO["vermillion"], lw=1.4,
                           label="chosen schedule")
-        self.artists.update(loss=chosen, loss_constant=constant)
+        self.artists.update(loss=chosen, loss_constant=constant, status=status_text(ax, y=0.85))
+        self.artists["status"].set_fontsize(8.5)
         ax.set_xlim(0, self.total_steps)
         ax.set_yscale("log")
         ax.set_xlabel("step t")
         ax.set_ylabel("f(w_t)  (log scale)")
-        ax.set_title(f"noisy SGD on a bowl (κ = 10, σ = {noise:g})", fontsize=10)
+        ax.set_title(f"noisy SGD on a bowl (κ = 10, σ = {noise:g})", fontsize=10, pad=44)
         top = self.bowl.value(self.bowl.start)
         ax.set_ylim(1e-4, 10 ** math.ceil(math.log10(top) + 1))
-        ax.legend(fontsize=8, loc="upper right")
+        legend_above(ax, ncol=1, fontsize=7.5)
         ax.grid(True, alpha=0.3)
 
     def refresh(self) -> None:
@@ -130,13 +131,17 @@ class Schedule(Panel):
             constant = noisy_run(self.bowl, self.shocks, np.full(total, eta0))
         self.artists["loss"].set_data(np.arange(total + 1), gap(values))
         self.artists["loss_constant"].set_data(np.arange(total + 1), gap(constant))
+        blown = [name for name, run in ((chosen, values), ("constant lr0", constant))
+                 if not np.all(np.isfinite(run)) or np.max(run) > 1e6]
+        self.artists["status"].set_text(
+            f"diverged: {' and '.join(blown)} — lr above 2/λ_max" if blown else "")
         tail = max(1, total // 10)
         self.labels["summary"].value = (
             f"<b>{chosen}</b>{f' with {warmup} warmup steps' if warmup else ''}: "
             f"mean loss over the last {tail} steps {np.mean(values[-tail:]):.3g} "
             f"(constant lr0: {np.mean(constant[-tail:]):.3g})")
         self.state.update(lrs=curves[chosen], all_lrs=curves, losses=values,
-                          constant_losses=constant)
+                          constant_losses=constant, diverged=blown)
         self.stage.render()
 
     def rows(self):

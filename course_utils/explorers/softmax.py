@@ -57,7 +57,7 @@ class Softmax(Panel):
         temperature = arguments.positive(temperature, "temperature")
         if not TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]:
             raise ValueError(f"temperature must be in {list(TEMPERATURE_RANGE)}, got {temperature}")
-        super().__init__(name, (10, 3.8))
+        super().__init__(name, (9.0, 3.8))
         self._draw_axes()
         self.controls.update({f"z{j + 1}": slider(f"z{'₁₂₃'[j]}", float(z0[j]), *LOGIT_RANGE, 0.1)
                               for j in CLASSES})
@@ -68,8 +68,8 @@ class Softmax(Panel):
         self.labels["summary"] = ipw.HTML()
 
     def _draw_axes(self) -> None:
-        ax_logits, ax_probs, ax_grad = self.figure.subplots(1, 3, gridspec_kw={"wspace": 0.32})
-        self.figure.subplots_adjust(left=0.06, right=0.99, top=0.86, bottom=0.15)
+        ax_logits, ax_probs, ax_grad = self.figure.subplots(1, 3, gridspec_kw={"wspace": 0.45})
+        self.figure.subplots_adjust(left=0.07, right=0.99, top=0.86, bottom=0.15)
         for prefix, ax in (("logit", ax_logits), ("prob", ax_probs), ("grad", ax_grad)):
             bars = ax.bar(CLASSES, np.zeros(3), width=0.6, color=plotting.OKABE_ITO["blue"],
                           edgecolor="black", linewidth=0.6)
@@ -89,7 +89,7 @@ class Softmax(Panel):
         ax_logits.set_title("logits z  (softmax sees z / T)", fontsize=10)
         ax_probs.set_ylim(0, 1.18)
         ax_probs.set_ylabel("probability ŷ_j")
-        ax_probs.set_title("ŷ = softmax(z / T) (bars),  target y (—)", fontsize=10)
+        ax_probs.set_title("ŷ = softmax(z/T) (bars), target y (—)", fontsize=10)
         ax_grad.set_ylim(-1.05, 1.05)
         ax_grad.set_ylabel("∂L/∂(z_j / T)")
         ax_grad.set_title("gradient ŷ − y  (sums to 0)", fontsize=10)

@@ -7,7 +7,7 @@ import ipywidgets as ipw
 import numpy as np
 
 from course_utils import arguments, data, loop, losses, nn, optim, plotting, schedules
-from course_utils.explorers.drawing import gap
+from course_utils.explorers.drawing import gap, legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
 
 __all__ = ["training_explorer", "train_digits", "TRAINING_RULES"]
@@ -70,39 +70,69 @@ def training_schedule(kind, lr0, total_steps, warmup_steps):
     return schedules.with_warmup(main, warmup_steps) if warmup_steps else main
 
 
+def epoch_batches(X, y, batch_size, epochs, seed) -> list[list]:
+    """The mini-batches of every epoch of a run: ``data.minibatches`` with one generator
+    seeded with ``seed`` for the whole run (a new order each epoch, the same for every run)."""
+    rng = np.random.default_rng(seed)
+    return [list(data.minibatches(X, y, batch_size, rng=rng)) for _ in range(epochs)]
+
+
+def one_buffer(model) -> np.ndarray:
+    """Move the model's weights and biases into one array; the layers compute with views of it.
+
+    The update rule then runs once per step on all parameters at once, with the same
+    arithmetic element by element (every rule of ``optim`` works element-wise), instead of
+    once per parameter array.
+    """
+    flat = np.concatenate([p.ravel() for p in model.params])
+    offset = 0
+    for layer in model.layers:
+        if isinstance(layer, nn.Linear):
+            for name in ("W", "b"):
+                p = getattr(layer, name)
+                setattr(layer, name, flat[offset:offset + p.size].reshape(p.shape))
+                offset += p.size
+    return flat
+
+
 def train_digits(digits, optimizer, lr0, batch_size, schedule, warmup_steps, hidden, epochs,
-                 seed):
+                 seed, batches=None):
     """The loop of notebook 09: per mini-batch, lr ← schedule(t), forward, loss, backward, step.
 
     ``digits`` is ``data.load_digits()``. Every epoch is one ``loop.descend`` over its
-    mini-batches, updating the MLP's parameters in place. Returns the loss of every mini-batch
-    (before its update), the test accuracy after every epoch (epoch 0 = before training), and
-    whether the run blew up (it then stops: NaN after).
+    mini-batches (``batches``: ``epoch_batches(...)`` of this run, computed here if not given),
+    updating the MLP's parameters (in one buffer, ``one_buffer``) in place. Returns the loss of
+    every mini-batch (before its update), the test accuracy after every epoch (epoch 0 = before
+    training), and whether the run blew up (it then stops: NaN after).
     """
     X_train, X_test, y_train, y_test = digits
     model = nn.MLP((X_train.shape[1], hidden, 10), activation="relu", seed=seed)
+    params = one_buffer(model)
+    gradient = np.empty_like(params)  # reused every step
     rule, state = TRAINING_RULES[optimizer]
     per_epoch = math.ceil(len(X_train) / batch_size)
-    lr = training_schedule(schedule, lr0, epochs * per_epoch, warmup_steps)
-    rng = np.random.default_rng(seed)
+    lrs = schedules.lr_curve(training_schedule(schedule, lr0, epochs * per_epoch, warmup_steps),
+                             epochs * per_epoch)
+    if batches is None:
+        batches = epoch_batches(X_train, y_train, batch_size, epochs, seed)
     batch_losses = np.full(epochs * per_epoch, np.nan)
     accuracy = np.full(epochs + 1, np.nan)
     accuracy[0] = model.accuracy(X_test, y_test)
 
-    def objective(params, batch):  # params are the model's: forward and backward use them
+    def objective(_, batch):  # the model computes with views of the buffer descend updates
         logits = model.forward(batch[0])
         loss = losses.cross_entropy(logits, batch[1])
         if not math.isfinite(loss):  # the loop stops here: no backward pass needed
             return loss, None
-        return loss, model.backward(losses.cross_entropy_grad(logits, batch[1]))
+        grads = model.backward(losses.cross_entropy_grad(logits, batch[1]))
+        return loss, [np.concatenate([g.ravel() for g in grads], out=gradient)]
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(epochs):
-            batches = list(data.minibatches(X_train, y_train, batch_size, rng=rng))
+        for epoch, epoch_batch in enumerate(batches):
             first = epoch * per_epoch
-            run = loop.descend(rule, model.params, objective, batches, state,
-                               lr=[float(lr(first + k)) for k in range(len(batches))])
-            batch_losses[first:first + len(batches)] = run.losses
+            run = loop.descend(rule, [params], objective, epoch_batch, state,
+                               lr=lrs[first:first + len(epoch_batch)])
+            batch_losses[first:first + len(epoch_batch)] = run.losses
             if run.diverged:
                 return batch_losses, accuracy, True
             state, accuracy[epoch + 1] = run.state, model.accuracy(X_test, y_test)
@@ -132,7 +162,8 @@ class Training(Panel):
         warmup_steps = arguments.integer(warmup_steps, "warmup_steps", minimum=0)
         if warmup_steps > 200:
             raise ValueError(f"warmup_steps must be <= 200, got {warmup_steps}")
-        super().__init__(name, (10, 4.2))
+        super().__init__(name, (9.0, 4.4))
+        self.batches = {}  # batch size -> the mini-batches of every epoch (the same every run)
         self._draw_axes()
         released = dict(continuous_update=False, style={"description_width": "initial"})
         self.controls.update(
@@ -153,8 +184,8 @@ class Training(Panel):
 
     def _draw_axes(self) -> None:
         ax_loss, ax_acc = self.figure.subplots(
-            1, 2, gridspec_kw={"width_ratios": [1.4, 1], "wspace": 0.22})
-        self.figure.subplots_adjust(left=0.07, right=0.98, top=0.88, bottom=0.14)
+            1, 2, gridspec_kw={"width_ratios": [1.4, 1], "wspace": 0.25})
+        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.82, bottom=0.12)
         colours, artists = plotting.OKABE_ITO, self.artists
         loss_previous, = ax_loss.plot([], [], color="0.6", lw=0.8, label="previous run")
         artists["loss"], = ax_loss.plot([], [], color=colours["blue"], lw=0.9, label="this run")
@@ -168,41 +199,50 @@ class Training(Panel):
         ax_loss.set_ylim(1e-3, 30)
         ax_loss.set_xlabel("epoch")
         ax_loss.set_ylabel("mini-batch loss  (log scale)")
-        ax_loss.set_title("training loss per step", fontsize=10)
-        ax_loss.legend(fontsize=8, loc="lower left")
+        ax_loss.set_title("training loss per step", fontsize=10, pad=18)
+        legend_above(ax_loss, ncol=2)
+        artists["status"] = status_text(ax_loss, y=0.85)
         ax_acc.set_xlim(-0.2, self.epochs + 0.2)
         ax_acc.set_ylim(0, 1.02)
         ax_acc.axhline(0.1, color="0.3", ls=":", lw=1, label="chance (0.1)")
         ax_acc.set_xlabel("epoch")
         ax_acc.set_ylabel("test accuracy")
-        ax_acc.set_title(f"test accuracy ({len(self.digits.X_test)} digits)", fontsize=10)
-        ax_acc.legend(fontsize=8, loc="lower right")
+        ax_acc.set_title(f"test accuracy ({len(self.digits.X_test)} digits)", fontsize=10, pad=18)
+        legend_above(ax_acc, ncol=3)
         for ax in (ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
 
     def refresh(self) -> None:
         controls, batch = self.controls, self.controls["batch_size"].value
+        if batch not in self.batches:
+            self.batches[batch] = epoch_batches(self.digits.X_train, self.digits.y_train, batch,
+                                                self.epochs, self.seed)
         with self.one_thread():
             batch_losses, accuracy, diverged = train_digits(
                 self.digits, controls["optimizer"].value, controls["lr0"].value, batch,
                 controls["schedule"].value, controls["warmup"].value, controls["hidden"].value,
-                self.epochs, self.seed)
+                self.epochs, self.seed, batches=self.batches[batch])
         if "batch_losses" in self.state:  # the last run becomes the faint comparison
             self.artists["loss_previous"].set_data(*self.artists["loss"].get_data())
             self.artists["accuracy_previous"].set_data(*self.artists["accuracy"].get_data())
         per_epoch = math.ceil(len(self.digits.X_train) / batch)
-        warmup = controls["warmup"].value
+        warmup, total = controls["warmup"].value, per_epoch * self.epochs
         warmup_note = f" after {warmup} warmup steps" if warmup else ""
+        if warmup >= total:  # the rate climbs the whole run long and never reaches η₀
+            warmup_note = (f" with <b>a warmup of {warmup} steps, longer than the whole run "
+                           f"({total} steps): η never reaches η₀</b>")
         self.artists["loss"].set_data(np.arange(1, len(batch_losses) + 1) / per_epoch,
                                       gap(batch_losses))
         self.artists["accuracy"].set_data(np.arange(self.epochs + 1), accuracy)
         outcome = ("<b>diverged</b> — lower η₀ or add warmup" if diverged else
                    f"test accuracy {accuracy[-1]:.3f} after {self.epochs} epochs")
+        self.artists["status"].set_text("diverged — lower η₀ or add warmup" if diverged else "")
         self.labels["summary"].value = (
             f"{controls['optimizer'].value}, η₀ = {controls['lr0'].value:.3g}, B = {batch} "
             f"({per_epoch} steps per epoch), {controls['schedule'].value}{warmup_note}: "
             f"{outcome}")
-        self.state.update(batch_losses=batch_losses, accuracy=accuracy, diverged=diverged)
+        self.state.update(batch_losses=batch_losses, accuracy=accuracy, diverged=diverged,
+                          warmup_too_long=warmup >= total)
         self.stage.render()
 
     def rows(self):

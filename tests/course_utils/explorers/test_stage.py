@@ -155,7 +155,7 @@ def test_in_a_real_kernel_the_notebook_stays_inline(jupyter_env):
     _, explorer_cell, after = nb.cells
     assert [o.output_type for o in explorer_cell.outputs] == ["execute_result"]
     assert "application/vnd.jupyter.widget-view+json" in explorer_cell.outputs[0].data
-    assert after.outputs[0].text.strip() == "inline True Canvas"  # live canvas, inline backend
+    assert after.outputs[0].text.strip() == "inline True ExplorerCanvas"  # live, inline backend
     assert "image/png" in after.outputs[1].data  # the next figure is an inline PNG
 
 
