@@ -9,6 +9,8 @@ Pure rules take the state in and hand the new state back, and never mutate their
 - ``momentum_step(w, g, v, lr, beta) -> (w, v)``         torch's form: v ← βv + g
 - ``ema_momentum_step(w, g, v, lr, beta) -> (w, v)``     EMA form:     v ← βv + (1 − β)g
 - ``nesterov_step(w, g, v, lr, beta) -> (w, v)``         torch's ``nesterov=True``
+- ``sutskever_momentum_step(w, g, v, lr, beta) -> (w, v)``  the notes' form: v ← βv − ηg, w ← w + v
+- ``adagrad_step(w, g, s, lr, eps=1e-10) -> (w, s)``     as ``torch.optim.Adagrad``
 - ``rmsprop_step(w, g, s, lr, alpha=0.99, eps=1e-8) -> (w, s)``
 - ``adam_step(w, g, m, v, t, lr=1e-3, ...) -> (w, m, v)``   L2 weight decay, as ``torch.optim.Adam``
 - ``adamw_step(w, g, m, v, t, lr=1e-3, ...) -> (w, m, v)``  decoupled decay, as ``torch.optim.AdamW``
@@ -31,8 +33,9 @@ import numpy as np
 
 from . import arguments
 
-__all__ = ["sgd_step", "momentum_step", "ema_momentum_step", "nesterov_step", "rmsprop_step",
-           "adam_step", "adamw_step", "unchecked", "Optimizer", "SGD", "RMSprop", "Adam", "AdamW"]
+__all__ = ["sgd_step", "momentum_step", "ema_momentum_step", "nesterov_step",
+           "sutskever_momentum_step", "adagrad_step", "rmsprop_step", "adam_step", "adamw_step",
+           "unchecked", "Optimizer", "SGD", "RMSprop", "Adam", "AdamW"]
 
 
 # ---------------------------------------------------------------- argument checks (by name)
@@ -135,6 +138,37 @@ def nesterov_step(w, g, v, lr, beta):
     """
     v = beta * v + g
     return w - lr * (g + beta * v), v
+
+
+@_checked
+def sutskever_momentum_step(w, g, v, lr, beta):
+    """Momentum in the lecture notes' first form (Sutskever et al., 2013), η inside the velocity:
+
+        v ← β v − η g
+        w ← w + v
+
+    w, g, v: arrays of one shape; v starts at 0. lr: η > 0. beta: β in [0, 1). Returns (w, v).
+    For a constant η, v is −η times the velocity of ``momentum_step`` (torch's form) and the two
+    paths are equal. When η changes between steps they differ: this v keeps each past gradient
+    at the η of its own step, while torch's form multiplies its whole velocity by today's η.
+    """
+    v = beta * v - lr * g
+    return w + v, v
+
+
+@_checked
+def adagrad_step(w, g, s, lr, eps=1e-10):
+    """AdaGrad as ``torch.optim.Adagrad`` (lr_decay = 0, initial_accumulator_value = 0):
+
+        s ← s + g²                      (the SUM of all squared gradients so far)
+        w ← w − η g / (√s + ε)          (ε outside the square root, as torch)
+
+    w, g, s: arrays of one shape; s starts at 0. lr: η > 0 (torch's default is 1e-2).
+    eps: ε > 0, default 1e-10 as torch. Returns (w, s). Since s only grows, every parameter's
+    step shrinks like 1/√t; RMSprop replaces the sum by a moving average to stop that.
+    """
+    s = s + g**2
+    return w - lr * g / (np.sqrt(s) + eps), s
 
 
 @_checked

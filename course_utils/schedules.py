@@ -147,9 +147,14 @@ def linear_lr(t, lr0: float, total_steps: int, start_factor: float = 1.0,
 
 
 def inverse_sqrt_lr(t, lr0: float) -> float | np.ndarray:
-    """Inverse square-root decay: the classic Robbins–Monro-style decay for SGD.
+    """Inverse square-root decay: the step size behind averaged SGD's O(1/√T) on convex problems.
 
         lr(t) = lr0 / √(t + 1)
+
+    It does NOT meet the Robbins–Monro conditions: Σ lr(t) = ∞ as they ask, but Σ lr(t)² is the
+    harmonic series, also ∞. (lr0 / (t + 1) meets both.) Steps ∝ 1/√t with iterate averaging give
+    an error O(1/√T) on convex problems without knowing the curvature; transformers use this decay
+    after their warmup.
 
     Args:
         t: step(s), integer >= 0 (scalar or array).
@@ -178,12 +183,13 @@ def with_warmup(schedule: Schedule, warmup_steps: int, start_factor: float = 0.1
 
         SequentialLR(opt, [LinearLR(opt, start_factor, 1.0, total_iters=W), main], milestones=[W])
 
-    and in every case ``LambdaLR(opt, lambda t: lr(t) / lr0)``.
+    and in every case ``LambdaLR(opt, lambda t: lr(t) / lr0)`` — the only form for a warmup from 0
+    (start_factor=0, the usual choice for large models), since ``LinearLR`` needs start_factor > 0.
 
     Args:
         schedule: a function of the step t, e.g. ``lambda t: cosine_lr(t, 0.1, 1000)``.
         warmup_steps: W, integer >= 1.
-        start_factor: fraction of f(0) used at t = 0, in (0, 1]; default 0.1.
+        start_factor: fraction of f(0) used at t = 0, in [0, 1]; default 0.1 (0: from zero).
 
     Returns:
         A function of t (scalar or integer array), like the schedules in this module.
@@ -191,7 +197,7 @@ def with_warmup(schedule: Schedule, warmup_steps: int, start_factor: float = 0.1
     if not callable(schedule):
         raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
     warmup_steps = arguments.integer(warmup_steps, "warmup_steps", minimum=1)
-    start_factor = _factor(start_factor, "start_factor", allow_zero=False)
+    start_factor = _factor(start_factor, "start_factor", allow_zero=True)
 
     def warmed_up(t):
         steps, scalar = _steps(t)

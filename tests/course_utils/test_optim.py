@@ -130,6 +130,57 @@ def test_nesterov_step_equals_torch(lr, beta, record_property):
 
 
 @pytest.mark.parametrize("lr, beta", [(0.01, 0.5), (0.05, 0.9), (0.01, 0.99)])
+def test_sutskever_momentum_step_equals_torch(lr, beta, record_property):
+    """The notes' form v ← βv − ηg, w ← w + v takes torch's path, with v = −η · momentum_buffer."""
+    compare_with_torch(lambda ps: RuleLoop(ps, optim.sutskever_momentum_step, 1, lr=lr, beta=beta),
+                       lambda ps: torch.optim.SGD(ps, lr=lr, momentum=beta),
+                       seed=14, record=record_property)
+
+
+def test_sutskever_velocity_is_minus_lr_times_torchs_buffer_only_for_a_constant_lr():
+    """Step for step against torch.optim.SGD: v = −η·momentum_buffer while η is constant; once a
+    schedule lowers η the notes' form keeps the old η in its velocity and the paths part."""
+    problem = NoisyQuadratic([(4,)], seed=15)
+    lr, beta = 0.05, 0.9
+    w, v = problem.start[0], np.zeros(4)
+    p = torch.tensor(problem.start[0], requires_grad=True)
+    sgd = torch.optim.SGD([p], lr=lr, momentum=beta)
+    for k in range(STEPS):
+        lr_now = lr if k < STEPS // 2 else lr / 10          # a step schedule halfway
+        sgd.param_groups[0]["lr"] = lr_now
+        g = problem.grads([p.detach().numpy()])[0]
+        p.grad = torch.tensor(g)
+        sgd.step()
+        w, v = optim.sutskever_momentum_step(w, g, v, lr_now, beta)
+        buffer = sgd.state[p]["momentum_buffer"].numpy()
+        if k < STEPS // 2:
+            assert relative_error(w, p.detach().numpy()) <= 1e-12
+            assert relative_error(v, -lr * buffer) <= 1e-9
+    assert relative_error(w, p.detach().numpy()) > 1e-3      # the forms differ under a schedule
+
+
+@pytest.mark.parametrize("lr, eps", [(1e-2, 1e-10), (0.1, 1e-10), (0.5, 1e-3)])
+def test_adagrad_step_equals_torch(lr, eps, record_property):
+    compare_with_torch(lambda ps: RuleLoop(ps, optim.adagrad_step, 1, lr=lr, eps=eps),
+                       lambda ps: torch.optim.Adagrad(ps, lr=lr, eps=eps),
+                       seed=16, record=record_property)
+
+
+def test_adagrad_default_eps_is_torchs(record_property):
+    compare_with_torch(lambda ps: RuleLoop(ps, optim.adagrad_step, 1, lr=1e-2),
+                       lambda ps: torch.optim.Adagrad(ps, lr=1e-2), seed=17, record=record_property)
+
+
+def test_adagrad_steps_shrink_like_one_over_sqrt_t():
+    """For a constant gradient the sum of squares is t·g², so step t has length lr/√t."""
+    w, s, g, lr = np.zeros(3), np.zeros(3), np.array([2.0, -0.01, 30.0]), 0.1
+    for t in range(1, 101):
+        w_next, s = optim.adagrad_step(w, g, s, lr)
+        np.testing.assert_allclose(np.abs(w_next - w), lr / np.sqrt(t), rtol=1e-6)
+        w = w_next
+
+
+@pytest.mark.parametrize("lr, beta", [(0.01, 0.5), (0.05, 0.9), (0.01, 0.99)])
 def test_ema_momentum_with_rescaled_lr_equals_torch(lr, beta, record_property):
     """The EMA form with lr η/(1 − β) is torch's momentum with lr η (see the test below)."""
     compare_with_torch(
@@ -353,6 +404,8 @@ def _call_every_rule(w, g, a, b):
         "momentum_step": optim.momentum_step(w, g, a, 0.1, 0.9),
         "ema_momentum_step": optim.ema_momentum_step(w, g, a, 0.1, 0.9),
         "nesterov_step": optim.nesterov_step(w, g, a, 0.1, 0.9),
+        "sutskever_momentum_step": optim.sutskever_momentum_step(w, g, a, 0.1, 0.9),
+        "adagrad_step": optim.adagrad_step(w, g, b, 0.1),
         "rmsprop_step": optim.rmsprop_step(w, g, b, 0.1),
         "adam_step": optim.adam_step(w, g, a, b, 3, weight_decay=0.1),
         "adamw_step": optim.adamw_step(w, g, a, b, 3),
@@ -398,6 +451,14 @@ BAD_RULE_CALLS = [
      r"^v must have the same shape as w"),
     ("s shape", lambda: optim.rmsprop_step(W, G, np.zeros(2), 0.1), ValueError,
      r"^s must have the same shape as w"),
+    ("adagrad s shape", lambda: optim.adagrad_step(W, G, np.zeros(2), 0.1), ValueError,
+     r"^s must have the same shape as w"),
+    ("adagrad eps = 0", lambda: optim.adagrad_step(W, G, Z, 0.1, eps=0.0), ValueError,
+     r"^eps must be > 0"),
+    ("sutskever lr = 0", lambda: optim.sutskever_momentum_step(W, G, Z, 0.0, 0.9), ValueError,
+     r"^lr must be > 0"),
+    ("sutskever beta = 1", lambda: optim.sutskever_momentum_step(W, G, Z, 0.1, 1.0), ValueError,
+     r"^beta must be in \[0, 1\)"),
     ("m shape", lambda: optim.adamw_step(W, G, np.zeros(2), Z, 1), ValueError,
      r"^m must have the same shape as w"),
     ("beta = 1", lambda: optim.momentum_step(W, G, Z, 0.1, 1.0), ValueError,
@@ -502,7 +563,8 @@ def test_lr_setter_validates_but_allows_zero():
 
 
 RULES = [optim.sgd_step, optim.momentum_step, optim.ema_momentum_step, optim.nesterov_step,
-         optim.rmsprop_step, optim.adam_step, optim.adamw_step]
+         optim.sutskever_momentum_step, optim.adagrad_step, optim.rmsprop_step, optim.adam_step,
+         optim.adamw_step]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)

@@ -128,6 +128,19 @@ def test_with_warmup_equals_torch_lambda_lr_for_any_schedule(warmup_steps, start
     assert_matches_torch(with_warmup(main, warmup_steps, start_factor)(np.arange(N_STEPS)), theirs, lr0)
 
 
+@pytest.mark.parametrize("name", list(SEQUENTIAL_CASES))
+def test_warmup_from_zero_equals_torch_lambda_lr(name):
+    """start_factor=0 (warmup from 0, as large models do): LinearLR rejects it, LambdaLR does it."""
+    ours_main, _ = SEQUENTIAL_CASES[name]
+    warmup_steps, lr0 = 40, 0.3
+    ours = with_warmup(ours_main, warmup_steps, 0.0)(np.arange(N_STEPS))
+    factor = [float(ours_main(0)) / lr0 * t / warmup_steps if t < warmup_steps
+              else float(ours_main(t - warmup_steps)) / lr0 for t in range(N_STEPS + 1)]
+    theirs = torch_lrs(lambda opt: torch_sched.LambdaLR(opt, lambda t: factor[t]), lr0)
+    assert ours[0] == 0.0
+    assert_matches_torch(ours, theirs, lr0)
+
+
 def test_warmup_starts_at_start_factor_and_reaches_the_main_schedule():
     sched = with_warmup(lambda t: cosine_lr(t, 1.0, 100), warmup_steps=4, start_factor=0.2)
     assert [sched(t) for t in range(5)] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
@@ -181,7 +194,8 @@ def test_lr_curve_handles_vectorised_and_scalar_only_schedules():
     (lambda: inverse_sqrt_lr("3", 0.1), TypeError, "t"),
     (lambda: with_warmup(0.1, 5), TypeError, "schedule"),
     (lambda: with_warmup(lambda t: 0.1, 0), ValueError, "warmup_steps"),
-    (lambda: with_warmup(lambda t: 0.1, 5, start_factor=0.0), ValueError, "start_factor"),
+    (lambda: with_warmup(lambda t: 0.1, 5, start_factor=-0.1), ValueError, "start_factor"),
+    (lambda: with_warmup(lambda t: 0.1, 5, start_factor=1.5), ValueError, "start_factor"),
     (lambda: with_warmup(lambda t: 0.1, 5)(-3), ValueError, "t"),
     (lambda: lr_curve(lambda t: 0.1, 0), ValueError, "n_steps"),
     (lambda: lr_curve("cosine", 10), TypeError, "schedule"),
