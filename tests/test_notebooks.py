@@ -123,7 +123,9 @@ def test_source_notebook_runs_clean_with_full_marks(path, tmp_path, jupyter_env)
 @pytest.fixture(scope="session")
 def release_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("release")
-    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(out)],
+    build = tmp_path_factory.mktemp("build")  # not the checkout's build/: `make lab` may run too
+    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(out),
+                           "--build", str(build)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"release failed:\n{proc.stdout}\n{proc.stderr}"
     return out
