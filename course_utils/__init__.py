@@ -8,6 +8,11 @@ One module per topic, each leaned on by one or more notebooks:
 - ``nn``         Linear, activations and an MLP with forward/backward       (notebooks 05, 09)
 - ``gradcheck``  central differences and relative error                     (notebooks 01, 04, 05)
 - ``data``       mini-batches, the 8x8 digits set, synthetic data           (notebooks 03, 05, 09)
+- ``init``       Xavier and He initial weights, as torch.nn.init           (notebook 10)
+- ``clipping``   gradient clipping by global norm and by value              (notebook 10)
+- ``diagnostics`` the signal through depth, overfit one batch, the learning-rate
+                 range test, early stopping                                 (notebook 10)
+- ``sanity``     checks that catch a wrong backward pass or Adam step       (notebook 10)
 - ``landscapes`` test functions: quadratic bowls, Rosenbrock, a 1-D non-convex loss
 - ``loop``       the one training loop, ``descend``, over one rule signature
                  ``next_w, state = rule(w, dw, state)`` (every path and run goes through it)
