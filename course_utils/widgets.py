@@ -5,6 +5,7 @@ stage of ``explorers.stage``); the regime maths they draw in ``course_utils.regi
 
     widgets.learning_rate_explorer_1d()                      # notebook 01
     widgets.optimizer_race(your_rules={"adam": adam_step})   # notebook 07
+    widgets.initialization_explorer(scheme="He")             # notebook 10
 """
 from course_utils import explorers
 from course_utils.explorers import *  # noqa: F401,F403 - the re-export is this module's job

@@ -1,4 +1,4 @@
-"""Live explorers: drag a slider, watch gradient descent change (notebooks 01–09).
+"""Live explorers: drag a slider, watch gradient descent change (notebooks 01–10).
 
 Each explorer is one function that builds an :class:`Explorer` — the widget box, the figure,
 its artists and controls — and shows itself when it is the last expression of a cell::
@@ -20,13 +20,15 @@ explorer (module)                  notebooks   controls
 ``schedule_explorer()``            08          schedule, lr0, warmup steps
 ``training_explorer()``            09          optimizer, η₀, batch size, schedule, warmup,
                                                hidden units (retrains on release)
+``initialization_explorer()``      10          init (torch default / Xavier / He), activation,
+                                               layers, extra weight scale g
 =================================  ==========  ================================================
 
 The wing: ``stage`` (the ``Explorer``, the blitted ``Stage``, the ``Panel`` base class and the
 controls), ``drawing`` (what several explorers draw), one module per explorer
 (``learning_rate_1d``, ``learning_rate_2d``, ``batch_size``, ``softmax``, ``backprop``,
-``race``, ``schedule``, ``training``), and ``latency`` (``measure_update_latency``, for
-``bench/widgets.py``). Each explorer is a small ``Panel`` class: static parts drawn once in
+``race``, ``schedule``, ``training``, ``initialization``), and ``latency``
+(``measure_update_latency``, for ``bench/widgets.py``). Each explorer is a small ``Panel`` class: static parts drawn once in
 ``__init__``, ``refresh`` recomputes and moves the artists, ``show`` wires it up.
 
 Every number comes from the reference code — the update rules of ``course_utils.optim`` run by
@@ -51,6 +53,7 @@ How they stay fast and clean:
 """
 from course_utils.explorers.backprop import backprop_explorer
 from course_utils.explorers.batch_size import batch_size_explorer
+from course_utils.explorers.initialization import initialization_explorer
 from course_utils.explorers.latency import measure_update_latency
 from course_utils.explorers.learning_rate_1d import learning_rate_explorer_1d
 from course_utils.explorers.learning_rate_2d import learning_rate_explorer_2d
@@ -70,5 +73,6 @@ __all__ = [
     "optimizer_race",
     "schedule_explorer",
     "training_explorer",
+    "initialization_explorer",
     "measure_update_latency",
 ]
