@@ -28,8 +28,9 @@ The wing: ``stage`` (the ``Explorer``, the blitted ``Stage``, the ``Panel`` base
 controls), ``drawing`` (what several explorers draw), one module per explorer
 (``learning_rate_1d``, ``learning_rate_2d``, ``batch_size``, ``softmax``, ``backprop``,
 ``race``, ``schedule``, ``training``, ``initialization``), and ``latency``
-(``measure_update_latency``, for ``bench/widgets.py``). Each explorer is a small ``Panel`` class: static parts drawn once in
-``__init__``, ``refresh`` recomputes and moves the artists, ``show`` wires it up.
+(``measure_update_latency``, for ``bench/widgets.py``). Each explorer is a small ``Panel``
+class: static parts drawn once in ``__init__``, ``refresh`` recomputes and moves the artists,
+``show`` wires it up.
 
 Every number comes from the reference code — the update rules of ``course_utils.optim`` run by
 the one loop of ``course_utils.loop``, the landscapes of ``course_utils.landscapes``,
