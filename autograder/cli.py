@@ -42,23 +42,23 @@ def _limits(args) -> Limits:
 
 
 class Bar:
-    """A progress bar on stderr; ``grade`` and ``validate`` say how far they are."""
+    """A progress bar on stderr while ``grade`` or ``validate`` executes notebooks; first, what
+    ``notice(sandbox)`` has to say (e.g. that the run is not sandboxed)."""
 
-    def __init__(self, what: str, rows: bool):
-        self.what, self.rows, self.bar = what, rows, None
+    def __init__(self, what: str, notice, named: bool):
+        self.what, self.notice, self.named, self.bar = what, notice, named, None
 
     def start(self, total: int, sandbox: Sandbox) -> None:
         from tqdm import tqdm
 
-        if not sandbox.use_bwrap:
-            print(unsandboxed_banner() if self.rows else
-                  f"note: running the course's own notebooks without a sandbox "
-                  f"({sandbox.why_unsandboxed})", file=sys.stderr)
+        text = self.notice(sandbox)
+        if text:
+            print(text, file=sys.stderr)
         self.bar = tqdm(total=total, file=sys.stderr, unit="nb", desc=self.what,
                         dynamic_ncols=True, disable=None)
 
     def done(self, row) -> None:
-        if self.rows:
+        if self.named:  # the row that just finished
             self.bar.set_postfix_str(f"{row.student_id}/{row.assignment}: {row.status}",
                                      refresh=False)
         self.bar.update(1)
@@ -66,6 +66,15 @@ class Bar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _grading_notice(sandbox: Sandbox) -> str | None:
+    return None if sandbox.use_bwrap else unsandboxed_banner()
+
+
+def _validating_notice(sandbox: Sandbox) -> str | None:
+    return None if sandbox.use_bwrap else \
+        f"note: running the course's own notebooks without a sandbox ({sandbox.why_unsandboxed})"
 
 
 def cmd_release(args) -> int:
@@ -99,7 +108,7 @@ def print_summary(summary: Summary, jobs: int, unsandboxed: bool) -> None:
 def cmd_grade(args) -> int:
     summary = grade(args.submissions, args.out, source=args.source, build=args.build,
                     limits=_limits(args), jobs=args.jobs, sandboxed=not args.no_sandbox,
-                    progress=Bar("grading", rows=True))
+                    progress=Bar("grading", _grading_notice, named=True))
     print_summary(summary, args.jobs, args.no_sandbox)
     return 0
 
@@ -115,7 +124,7 @@ def print_verdict(v: Verdict) -> None:
 
 def cmd_validate(args) -> int:
     verdicts, sandbox = validate(args.source, args.build, _limits(args), args.jobs,
-                                 Bar("validating", rows=False))
+                                 Bar("validating", _validating_notice, named=False))
     print(f"{'assignment':34} {'solution':>12} {'blank':>12}  verdict")
     for v in verdicts:
         print_verdict(v)
