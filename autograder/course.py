@@ -161,8 +161,14 @@ def build_course(course: dict[str, Assignment], build: Path) -> Path:
     return build / "release"
 
 
+# Files of the source folder that travel with the release: nbgrader's settings for the students'
+# Validate button (nbgrader reads nbgrader_config.py from the folder it runs in).
+SHIPPED = ("nbgrader_config.py",)
+
+
 def release(course: dict[str, Assignment], build: Path, out: Path) -> list[Path]:
-    """Write the student version of every notebook flat as ``out/<id>.ipynb``."""
+    """Write the student version of every notebook flat as ``out/<id>.ipynb``, and beside them
+    the ``SHIPPED`` files of the source folder. Returns the notebooks written."""
     released = build_course(course, build)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -170,4 +176,8 @@ def release(course: dict[str, Assignment], build: Path, out: Path) -> list[Path]
         target = out / f"{a.id}.ipynb"
         shutil.copyfile(released / a.id / f"{a.id}.ipynb", target)
         written.append(target)
+    for source in {a.path.parent for a in course.values()}:
+        for name in SHIPPED:
+            if (source / name).is_file():
+                shutil.copyfile(source / name, out / name)
     return written

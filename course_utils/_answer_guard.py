@@ -117,10 +117,11 @@ def _bound_reference(obj, registry: _Registry) -> str | None:
         return registry.seen.get(code) or registry.classify(code)
     if isinstance(obj, types.BuiltinFunctionType) and id(obj) in registry.builtins:
         return registry.builtins[id(obj)][1]
-    if inspect.isclass(obj):
-        for code in answer_key.code_objects(obj):
-            if code in registry.code:
-                return registry.code[code]
+    if inspect.isclass(obj):   # the class itself, or a subclass that inherits its methods
+        for klass in obj.__mro__:
+            for code in answer_key.code_objects(klass):
+                if code in registry.code:
+                    return registry.code[code]
     return None
 
 

@@ -23,7 +23,7 @@ import inspect
 import sys
 import types
 
-REFERENCE_MODULES = ("losses", "optim", "schedules", "nn", "gradcheck", "data")
+REFERENCE_MODULES = ("losses", "optim", "schedules", "nn", "gradcheck", "data", "autodiff")
 
 _AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
              "torch.autograd.functional.jacobian")
@@ -52,6 +52,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "sigmoid_backward": ("nn.Sigmoid", *_AUTOGRAD),
     "mlp_backward": ("nn.MLP", "nn.Linear", "nn.ReLU", "nn.Sigmoid", "nn.Tanh", *_AUTOGRAD),
     "count_parameters": ("nn.MLP",),
+    "Value": _AUTOGRAD,                  # the scalar engine may not hand its graph to torch
     # 06: momentum
     "ema": ("optim.ema_momentum_step",),
     "momentum_step": _TORCH_SGD,

@@ -5,6 +5,13 @@ Notebook test cells use these instead of bare ``assert np.allclose(...)``:
 >>> expect_close(adam_m, reference_m, "m after step 3",
 ...              mistakes={"m was not bias-corrected: divide by (1 - beta1**t)": m_uncorrected})
 
+A failure message puts the diagnosis first and the details after it, because nbgrader's Validate
+shows only the first line's first 90 characters or so: "m was not bias-corrected: divide by
+(1 - beta1**t) [m after step 3]". In a notebook a failure shows the line of the cell that failed
+and the message, not the frames of this module (``CheckFailure._render_traceback_``). A demo
+cell that uses an exercise runs it inside ``with needs("Exercise 3", "run_gd_1d"):``, so that a
+missing or wrong answer says "fix Exercise 3 above first" instead of a bare AssertionError.
+
 The comparison code binds the numpy functions it needs when this module is imported (a locked
 cell imports it before any answer cell runs), so an answer cell that reassigns
 ``np.allclose`` or ``np.testing.assert_allclose`` cannot fool it; ``verify_integrity()`` also
@@ -14,25 +21,32 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import linecache
 import sys
+import textwrap
+import traceback
 import warnings
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from . import answer_key
-from ._answer_guard import AnswerKeyUsed, Guard
+from ._answer_guard import AnswerKeyUsed, Guard, _is_library
 
 # Bound at import: answer cells that monkeypatch numpy do not change what these names mean.
 _asarray = np.asarray
 _abs = np.abs
 _max = np.max
 _isfinite = np.isfinite
+_isnan = np.isnan
 _all = np.all
 _argmax = np.argmax
 _unravel = np.unravel_index
 _array_equal = np.array_equal
 _float64 = np.float64
+_ndarray = np.ndarray
+_isinstance = isinstance
+_len = len
 
 _WATCHED = {
     "numpy.allclose": (np, "allclose"),
@@ -52,29 +66,90 @@ _REFERENCES = {dotted: answer_key.resolve(dotted) for exercise in answer_key.exe
 __all__ = [
     "AnswerKeyUsed",
     "CheckFailure",
+    "ExerciseNotReady",
     "expect_close",
     "expect_equal",
     "expect_unchanged",
     "expect_raises",
     "expect_scalar",
+    "expect_array",
+    "expect_sequence",
+    "expect_each_below",
+    "fail",
+    "needs",
     "verify_integrity",
     "snapshot",
     "passed",
     "quiet",
 ]
 
+WRAP = 78   # Validate cuts every line at 87 characters (width 90, indent 4): wrap below that
+
+
+def _student_frames(tb) -> list[str]:
+    """The lines of a traceback that are the student's (notebook cells, their own files)."""
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - the course always has IPython
+        shell = None
+    lines: list[str] = []
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if _is_library(filename):
+            continue
+        named = shell.compile.format_code_name(filename) if shell is not None else None
+        where = f"{named[0]} {named[1]}, line {lineno}" if named else f"File {filename}:{lineno}"
+        code = linecache.getline(filename, lineno, frame.f_globals).strip()
+        lines.append(f"{where}\n----> {lineno} {code}" if code else where)
+    return lines
+
+
+def _wrapped(kind: str, message: str) -> str:
+    return "\n".join(textwrap.wrap(f"{kind}: {message}", WRAP, subsequent_indent="    ",
+                                   break_on_hyphens=False)) or kind
+
 
 class CheckFailure(AssertionError):
-    """A check failed; the message is written for the student."""
+    """A check failed; the message is written for the student (diagnosis first)."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows: the student's lines and the message, no frames of course_utils."""
+        return [*_student_frames(self.__traceback__), _wrapped(type(self).__name__, str(self))]
+
+
+class ExerciseNotReady(CheckFailure):
+    """A demo cell uses an exercise that is missing or not right yet."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [*_student_frames(getattr(self, "cause_traceback", None) or self.__traceback__),
+                _wrapped(type(self).__name__, str(self))]
 
 
 def _fail(message: str) -> None:
-    # Short tracebacks: the message is the feedback, the internals are noise.
+    __tracebackhide__ = True
     raise CheckFailure(message) from None
+
+
+def fail(message: str) -> None:
+    """Fail a test with ``message``, written for the student with the diagnosis first."""
+    __tracebackhide__ = True
+    _fail(message)
+
+
+def _say(diagnosis: str, name: str, detail: str = "") -> str:
+    """The diagnosis first (Validate shows ~80 characters), then what was checked and seen."""
+    return f"{diagnosis} [{name}{': ' + detail if detail else ''}]"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if _len(text) <= limit else text[:limit - 1] + "…"
 
 
 def verify_integrity() -> None:
     """Fail if a notebook cell replaced numpy's comparison functions or these checks."""
+    __tracebackhide__ = True
     for key, (owner, attr) in _WATCHED.items():
         if getattr(owner, attr) is not _ORIGINALS[key]:
             _fail(f"{key} was reassigned in this notebook; restore it (restart the kernel) — "
@@ -90,15 +165,16 @@ def verify_integrity() -> None:
 
 
 def _as_numeric(got: Any, name: str) -> np.ndarray:
+    __tracebackhide__ = True
     if got is None:
-        _fail(f"{name}: got None — did your function forget to `return` its result?")
-    if isinstance(got, tuple) and len(got) != 1:
-        _fail(f"{name}: got a tuple of {len(got)} values where one array was expected — "
-              "check what your function returns")
+        _fail(_say("got None: did your function forget to `return` its result?", name))
+    if _isinstance(got, tuple) and _len(got) != 1:
+        _fail(_say(f"got a tuple of {_len(got)} values where one array was expected: check what "
+                   "your function returns", name))
     try:
         arr = _asarray(got, dtype=_float64)
     except (TypeError, ValueError):
-        _fail(f"{name}: expected numbers, got {type(got).__name__} {str(got)[:60]!r}")
+        _fail(_say(f"expected numbers, got {type(got).__name__} {str(got)[:60]!r}", name))
     return arr
 
 
@@ -131,59 +207,142 @@ def _explain_mismatch(got: np.ndarray, expected: np.ndarray) -> str | None:
     return None
 
 
+def _same(got: np.ndarray, wrong: np.ndarray, rtol: float, atol: float) -> bool:
+    """Whether ``got`` is what a mistake produces: equal where finite, the same NaN/inf elsewhere."""
+    if wrong.shape != got.shape:
+        return False
+    finite = _isfinite(wrong)
+    if not _array_equal(finite, _isfinite(got)):
+        return False
+    if not bool(_all(_isnan(got[~finite]) == _isnan(wrong[~finite]))):
+        return False
+    if not bool(_all(got[~finite & ~_isnan(wrong)] == wrong[~finite & ~_isnan(wrong)])):
+        return False
+    return bool(_all(_abs(got[finite] - wrong[finite]) <= atol + rtol * _abs(wrong[finite])))
+
+
 def expect_close(got: Any, expected: Any, name: str, *, rtol: float = 1e-6, atol: float = 1e-9,
                  mistakes: Mapping[str, Any] | None = None, hint: str | None = None) -> None:
-    """Check ``got`` against ``expected`` entry by entry (shape, finiteness, then values).
+    """Check ``got`` against ``expected`` entry by entry.
 
-    ``mistakes`` maps a description of a classic error to the value that error produces; when
-    ``got`` matches one, the failure message names it. ``hint`` is added to any other failure.
+    The most specific diagnosis wins: a match with one of ``mistakes`` (a description of a
+    classic error mapped to the value that error produces, NaN and inf included) comes before
+    the generic messages about shape, NaN/inf and values. ``hint`` leads any other failure.
     """
+    __tracebackhide__ = True
     g = _as_numeric(got, name)
     e = _asarray(expected, dtype=_float64)
+    if g.shape == e.shape and bool(_all(_isfinite(g))):
+        err = _abs(g - e)
+        bound = atol + rtol * _abs(e)
+        if bool(_all(err <= bound)):
+            return
+    for description, wrong in (mistakes or {}).items():
+        try:
+            w = _asarray(wrong, dtype=_float64)
+        except (TypeError, ValueError):
+            continue
+        if _same(g, w, rtol, atol):
+            _fail(_say(description, name))
+    lead = f"{hint}; " if hint else ""
     if g.shape != e.shape:
-        _fail(f"{name}: expected shape {e.shape}, got shape {g.shape} — check which axis you "
-              "reduce over and whether you kept or dropped a dimension")
+        _fail(_say(f"{lead}wrong shape: check which axis you reduce over and whether you kept or "
+                   "dropped a dimension", name, f"expected shape {e.shape}, got shape {g.shape}"))
     if not bool(_all(_isfinite(g))):
-        _fail(f"{name}: contains NaN or inf — an overflow (exp of a large number?) or a division "
-              "by zero")
+        _fail(_say(f"{lead}got NaN or inf: an overflow (exp of a large number?) or a division by "
+                   "zero", name))
     err = _abs(g - e)
     bound = atol + rtol * _abs(e)
-    if bool(_all(err <= bound)):
-        return
-    for description, wrong in (mistakes or {}).items():
-        w = _asarray(wrong, dtype=_float64)
-        if w.shape == g.shape and bool(_all(_abs(g - w) <= atol + rtol * _abs(w))):
-            _fail(f"{name}: {description}")
     where = _unravel(int(_argmax(err - bound)), e.shape) if e.ndim else ()
     at = f" at index {tuple(int(i) for i in where)}" if e.ndim else ""
-    msg = (f"{name}: expected {_fmt(float(e[where]))}{at}, got {_fmt(float(g[where]))} "
-           f"(max abs error {_fmt(float(_max(err)))})")
+    detail = (f"expected {_fmt(float(e[where]))}{at}, got {_fmt(float(g[where]))} "
+              f"(max abs error {_fmt(float(_max(err)))})")
     why = _explain_mismatch(g, e)
-    if why:
-        msg += f"; {why}"
-    if hint:
-        msg += f". Hint: {hint}"
-    _fail(msg)
+    diagnosis = "; ".join(part for part in (hint, why) if part)   # the test's own words first
+    _fail(_say(diagnosis, name, detail) if diagnosis else f"{name}: {detail}")
 
 
 def expect_scalar(got: Any, expected: float, name: str, **kwargs) -> None:
     """Like ``expect_close`` but first insists on a single number (not an array of shape (N,))."""
+    __tracebackhide__ = True
     g = _as_numeric(got, name)
     if g.size != 1:
-        _fail(f"{name}: expected a single number, got an array of shape {g.shape} — "
-              "did you forget to sum or average?")
+        _fail(_say("did you forget to sum or average? Expected a single number", name,
+                   f"got an array of shape {g.shape}"))
     expect_close(float(g.reshape(())), expected, name, **kwargs)
+
+
+def expect_array(got: Any, name: str, *, shape: tuple[int, ...] | None = None,
+                 hint: str | None = None) -> np.ndarray:
+    """Insist on a numpy array (what a docstring that says "array" promises), of ``shape`` if given.
+
+    A list or a tuple of numbers fails with a message that says so: the next cell may index it
+    like an array (``path[:, 0]``, ``path * 2``) and crash far from the mistake.
+    """
+    __tracebackhide__ = True
+    if got is None:
+        _fail(_say("got None: did your function forget to `return` its result?", name))
+    if not _isinstance(got, _ndarray):
+        _fail(_say(f"returned a {type(got).__name__}, not a numpy array: the docstring promises an "
+                   "array, so return np.array(...)", name))
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        _fail(_say(hint or "wrong shape", name,
+                   f"expected shape {tuple(shape)}, got shape {tuple(got.shape)}"))
+    return got
+
+
+def expect_sequence(got: Any, length: int, name: str, *, items: str = "") -> tuple:
+    """Accept ``length`` values as a tuple, a list or a 1-D array; return them as a tuple.
+
+    ``items`` names them for the message, e.g. "(dL_dw, dL_db)".
+    """
+    __tracebackhide__ = True
+    what = f" {items}" if items else ""
+    if got is None:
+        _fail(_say(f"got None: did your function forget to `return` its {length} values{what}?", name))
+    if _isinstance(got, (tuple, list)):
+        values = tuple(got)
+    elif _isinstance(got, _ndarray) and got.ndim == 1:
+        values = tuple(got)
+    elif _isinstance(got, _ndarray) and got.ndim > 1 and got.shape[0] == length:
+        values = tuple(got)
+    else:
+        _fail(_say(f"return {length} values{what}, e.g. as a tuple; got one "
+                   f"{type(got).__name__}", name, _short(got)))
+    if _len(values) != length:
+        _fail(_say(f"return {length} values{what}; got {_len(values)}", name, _short(got)))
+    return values
+
+
+def expect_each_below(values: Mapping[str, float], bound: float, name: str, *,
+                      hint: str | None = None) -> None:
+    """Fail, naming every entry at once, unless each value is finite and ≤ ``bound``.
+
+    For a report over several arrays (a gradient check of every parameter): the student sees
+    all the bad entries, not the first one.
+    """
+    __tracebackhide__ = True
+    bad = {k: float(v) for k, v in values.items() if not float(v) <= bound}
+    if bad:
+        listed = ", ".join(f"{k} {v:.1e}" for k, v in bad.items())
+        lead = f"{hint}; " if hint else ""
+        _fail(_say(f"{lead}{_len(bad)} of {_len(values)} above {bound:g}: "
+                   f"{', '.join(bad)}", name, listed))
 
 
 def expect_equal(got: Any, expected: Any, name: str, *, hint: str | None = None) -> None:
     """Exact equality for integers, labels, counts and shapes."""
-    if isinstance(expected, (tuple, list, np.ndarray)):
-        ok = _array_equal(_asarray(got), _asarray(expected))
+    __tracebackhide__ = True
+    if _isinstance(expected, (tuple, list, np.ndarray)):
+        try:
+            ok = _array_equal(_asarray(got), _asarray(expected))
+        except (TypeError, ValueError):
+            ok = False
     else:
         ok = got == expected
     if not ok:
-        msg = f"{name}: expected {expected!r}, got {got!r}"
-        _fail(msg + (f". Hint: {hint}" if hint else ""))
+        detail = f"expected {_short(expected)}, got {_short(got)}"
+        _fail(_say(hint, name, detail) if hint else f"{name}: {detail}")
 
 
 def snapshot(*arrays: Any) -> list[np.ndarray]:
@@ -193,6 +352,7 @@ def snapshot(*arrays: Any) -> list[np.ndarray]:
 
 def expect_unchanged(before: list[np.ndarray], after: list[Any], names: list[str]) -> None:
     """Fail if a function modified any of its input arrays in place."""
+    __tracebackhide__ = True
     for b, a, n in zip(before, after, names):
         if not _array_equal(b, _asarray(a)):
             _fail(f"{n} was modified in place — your function must return new arrays and leave "
@@ -201,6 +361,7 @@ def expect_unchanged(before: list[np.ndarray], after: list[Any], names: list[str
 
 def expect_raises(fn: Callable[[], Any], error: type[BaseException] | tuple, name: str) -> None:
     """Fail unless calling ``fn()`` raises ``error``."""
+    __tracebackhide__ = True
     try:
         fn()
     except error:
@@ -208,9 +369,42 @@ def expect_raises(fn: Callable[[], Any], error: type[BaseException] | tuple, nam
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - the student sees what was raised instead
-        _fail(f"{name}: expected {getattr(error, '__name__', error)}, got "
-              f"{type(exc).__name__}: {exc}")
-    _fail(f"{name}: expected {getattr(error, '__name__', error)} to be raised, but nothing was")
+        _fail(f"expected {getattr(error, '__name__', error)}, got "
+              f"{type(exc).__name__}: {exc} [{name}]")
+    _fail(f"expected {getattr(error, '__name__', error)} to be raised, but nothing was [{name}]")
+
+
+class needs:
+    """A demo cell that uses an exercise: ``with checks.needs("Exercise 3", "run_gd_1d"):``.
+
+    Anything the block raises (``NotImplementedError`` of a blank answer, a failed comparison,
+    a helper's error on a wrong result) becomes one message: "fix Exercise 3 above first
+    (run_gd_1d)", what went wrong, and the student's own lines, with no course internals.
+    """
+
+    def __init__(self, exercise: str, *names: str):
+        self.exercise, self.names = exercise, names
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        __tracebackhide__ = True
+        if exc_type is None or not issubclass(exc_type, Exception):
+            return False
+        uses = f" ({', '.join(self.names)})" if self.names else ""
+        if issubclass(exc_type, NotImplementedError):
+            why = "it is not written yet (NotImplementedError)"
+        elif isinstance(exc, CheckFailure):
+            why = f"its result is off: {exc}"
+        elif isinstance(exc, AssertionError):
+            why = "its result does not agree with the reference" + (f": {exc}" if str(exc) else "")
+        else:
+            why = f"it raised {exc_type.__name__}: {exc}"
+        error = ExerciseNotReady(f"fix {self.exercise} above first{uses}: this cell uses it, "
+                                 f"and {why}")
+        error.cause_traceback = tb
+        raise error from None
 
 
 class quiet:
@@ -234,6 +428,7 @@ class quiet:
         return self
 
     def __exit__(self, *exc_info):
+        __tracebackhide__ = True
         try:
             self._guard.__exit__(*exc_info)
         finally:
@@ -246,4 +441,5 @@ def passed(what: str) -> None:
     print(f"✓ {what}")
 
 
+AnswerKeyUsed._render_traceback_ = CheckFailure._render_traceback_   # the same short traceback
 _SELF = {name: globals()[name] for name in __all__}

@@ -124,6 +124,8 @@ def _def(name: str, params: str, body: str) -> str:
 
 def cheats(exercise: str, params: str, args: str):
     """(route, source) for every way this exercise can reach its reference."""
+    if exercise in CLASS_EXERCISES:
+        yield from _class_routes(exercise)
     if exercise in WORKING:
         yield from _reference_routes(exercise, params, args)
     if exercise in CLASS_ROUTES:
@@ -161,4 +163,73 @@ def _reference_routes(exercise: str, params: str, args: str):
             f"functools.partial({target})\n"
 
 
-ATTACKED = set(WORKING) | set(CLASS_ROUTES) | set(TORCH_ROUTES)
+# Exercises that are classes (05's Value): the student writes the class, so each route binds the
+# exercise's name to a class that gets its work done by the reference (or by torch).
+CLASS_EXERCISES: dict[str, tuple[str, str]] = {
+    "Value": ("autodiff", "Value"),
+}
+
+_VALUE_WRAPPER = """class Value:
+    def __init__(self, data, _children=(), _op=""):
+        self._inner = data if isinstance(data, {ref}) else {ref}(data)
+    data = property(lambda self: self._inner.data)
+    grad = property(lambda self: self._inner.grad)
+    def _of(self, other):
+        return other._inner if isinstance(other, Value) else other
+    def __add__(self, other): return Value(self._inner + self._of(other))
+    def __radd__(self, other): return Value(self._of(other) + self._inner)
+    def __mul__(self, other): return Value(self._inner * self._of(other))
+    def __rmul__(self, other): return Value(self._of(other) * self._inner)
+    def __neg__(self): return Value(-self._inner)
+    def __sub__(self, other): return Value(self._inner - self._of(other))
+    def __rsub__(self, other): return Value(self._of(other) - self._inner)
+    def tanh(self): return Value(self._inner.tanh())
+    def relu(self): return Value(self._inner.relu())
+    def backward(self): self._inner.backward()
+"""
+
+_VALUE_TORCH = """class Value:
+    made = []
+    def __init__(self, data, _children=(), _op=""):
+        if isinstance(data, torch.Tensor):
+            self._t = data
+        else:
+            self._t = torch.tensor(float(data), dtype=torch.float64, requires_grad=True)
+        self._t.retain_grad()
+        Value.made.append(self)
+    data = property(lambda self: float(self._t.detach()))
+    grad = property(lambda self: 0.0 if self._t.grad is None else float(self._t.grad))
+    def _of(self, other):
+        return other._t if isinstance(other, Value) else other
+    def __add__(self, other): return Value(self._t + self._of(other))
+    def __radd__(self, other): return Value(self._of(other) + self._t)
+    def __mul__(self, other): return Value(self._t * self._of(other))
+    def __rmul__(self, other): return Value(self._of(other) * self._t)
+    def __neg__(self): return Value(-self._t)
+    def __sub__(self, other): return Value(self._t - self._of(other))
+    def __rsub__(self, other): return Value(self._of(other) - self._t)
+    def tanh(self): return Value(torch.tanh(self._t))
+    def relu(self): return Value(torch.relu(self._t))
+    def backward(self):
+        for value in Value.made:
+            value._t.grad = None
+        self._t.backward(retain_graph=True)
+"""
+
+CLASS_TORCH_ROUTES: dict[str, str] = {"Value": _VALUE_TORCH}
+
+
+def _class_routes(exercise: str):
+    module, ref_name = CLASS_EXERCISES[exercise]
+    target = f"_cu_{module}.{ref_name}"
+    head = f"{IMPORTS}from course_utils import {module} as _cu_{module}\n"
+    yield "direct", head + f"{exercise} = {target}\n"
+    yield "subclass", head + f"class {exercise}({target}):\n    pass\n"
+    yield "getattr/importlib", head + "import importlib\n" + \
+        f'{exercise} = getattr(importlib.import_module("course_utils.{module}"), "{ref_name}")\n'
+    yield "wrapper", head + _VALUE_WRAPPER.format(ref=target)
+    if exercise in CLASS_TORCH_ROUTES:
+        yield "torch", IMPORTS + CLASS_TORCH_ROUTES[exercise]
+
+
+ATTACKED = set(WORKING) | set(CLASS_ROUTES) | set(TORCH_ROUTES) | set(CLASS_EXERCISES)

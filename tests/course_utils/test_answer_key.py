@@ -43,7 +43,7 @@ def _python(source: str) -> str:
 
 def _exercises_defined(source: str) -> list[str]:
     tree = ast.parse(_python(source))
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ATTACKED]
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name in ATTACKED]
 
 
 def _run(source: str, namespace: dict, filename: str) -> None:
@@ -117,7 +117,7 @@ def test_every_exercise_with_a_reference_has_its_routes():
 
 def _exercises_defined_all(source: str) -> list[str]:
     tree = ast.parse(_python(source))
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
 
 
 def test_the_guard_reports_what_it_saw():
