@@ -3,7 +3,7 @@
 One run = a fresh kernel (``python3``, the student's environment, no thread limits) executing
 every cell of the source notebook with nbclient, timed from kernel start to the last reply, as
 ``make test`` and a student pressing "Restart and run all" do. The course total of a repeat is
-the sum of its nine runs (one after another, as a self-learner would run the whole course).
+the sum of its ten runs (one after another, as a self-learner would run the whole course).
 
 Peak memory is the kernel process tree's resident set: the larger of a 20 ms poll of the tree's
 summed RSS and the kernel's own high-water mark (``VmHWM``), which also catches spikes between

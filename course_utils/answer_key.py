@@ -23,11 +23,15 @@ import inspect
 import sys
 import types
 
-REFERENCE_MODULES = ("losses", "optim", "schedules", "nn", "gradcheck", "data", "autodiff")
+REFERENCE_MODULES = ("losses", "optim", "schedules", "nn", "gradcheck", "data", "autodiff",
+                     "init", "clipping", "diagnostics", "sanity")
 
 _AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
              "torch.autograd.functional.jacobian")
 _TORCH_SGD = ("optim.SGD", "torch.optim.SGD")
+_INIT = ("init.xavier_uniform", "init.xavier_normal", "init.kaiming_uniform", "init.kaiming_normal",
+         "torch.nn.init.xavier_uniform_", "torch.nn.init.xavier_normal_",
+         "torch.nn.init.kaiming_uniform_", "torch.nn.init.kaiming_normal_")
 
 EXTRA: dict[str, tuple[str, ...]] = {
     # 01 and 02: one weight, many weights
@@ -69,6 +73,14 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "cosine_lr": ("torch.optim.lr_scheduler.CosineAnnealingLR",),
     "warmup_lr": ("schedules.with_warmup", "torch.optim.lr_scheduler.LinearLR",
                   "torch.optim.lr_scheduler.SequentialLR"),
+    # 10: training that goes wrong (an initializer may not borrow another one with a new gain)
+    "xavier_uniform": _INIT,
+    "kaiming_normal": _INIT,
+    "clip_grad_norm": ("clipping.total_norm", "torch.nn.utils.clip_grad_norm_",
+                       "torch.nn.utils.clip_grad_norm", "torch.nn.utils.get_total_norm",
+                       "torch.nn.utils.clip_grads_with_norm_"),
+    "overfit_one_batch": ("diagnostics.lr_range_test",),
+    "lr_range_test": ("diagnostics.overfit_one_batch",),
 }
 
 

@@ -28,7 +28,7 @@ IDS = [p.stem for p in SOURCES]
 EXPECTED = [
     "01_gradient_descent_1d", "02_gradient_descent_nd", "03_minibatch_sgd", "04_losses_softmax_ce",
     "05_backpropagation", "06_momentum_nesterov", "07_rmsprop_adam", "08_lr_schedules",
-    "09_putting_it_together",
+    "09_putting_it_together", "10_training_goes_wrong",
 ]
 
 # ★ facts of COURSE_DESIGN.md §2: each must be printed by a cell of its notebook.
@@ -61,8 +61,8 @@ def _output_text(nb) -> str:
     return "\n".join(parts).replace("−", "-").replace(",", "")
 
 
-def test_the_nine_notebooks_exist_in_order():
-    assert IDS == EXPECTED, f"notebooks/ should hold exactly the nine course notebooks, found {IDS}"
+def test_the_ten_notebooks_exist_in_order():
+    assert IDS == EXPECTED, f"notebooks/ should hold exactly the ten course notebooks, found {IDS}"
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)

@@ -61,6 +61,14 @@ WORKING: dict[str, tuple[str, str, str]] = {
     "cosine_lr": ("schedules", "cosine_lr", PASS_THROUGH),
     "warmup_lr": ("schedules", "with_warmup",
                   "    return float({ref}(schedule, warmup_steps, start_factor)(t))"),
+    "xavier_uniform": ("init", "xavier_uniform", PASS_THROUGH),
+    "kaiming_normal": ("init", "kaiming_normal", PASS_THROUGH),
+    "clip_grad_norm": ("clipping", "clip_grad_norm", PASS_THROUGH),
+    "overfit_one_batch": ("diagnostics", "overfit_one_batch", PASS_THROUGH),
+    "lr_range_test": ("diagnostics", "lr_range_test", PASS_THROUGH),
+    "early_stopping": ("diagnostics", "early_stopping", PASS_THROUGH),
+    "check_dense_backward": ("sanity", "check_dense_backward", PASS_THROUGH),
+    "check_adam_step": ("sanity", "check_adam_step", PASS_THROUGH),
 }
 
 _OPT = "np.array(w, dtype=float, copy=True)"
@@ -94,6 +102,10 @@ CLASS_ROUTES: dict[str, str] = {
 }
 
 TORCH_ROUTES: dict[str, str] = {
+    "clip_grad_norm": "    ps = [torch.tensor(np.asarray(g, dtype=float), requires_grad=True) for g in grads]\n"
+                      "    for p, g in zip(ps, grads):\n        p.grad = torch.tensor(np.asarray(g, dtype=float))\n"
+                      "    total = torch.nn.utils.clip_grad_norm_(ps, max_norm)\n"
+                      "    return [p.grad.numpy() for p in ps], float(total)",
     "linear_softmax_grads":
         "    W_t = torch.tensor(np.asarray(W, dtype=float), requires_grad=True)\n"
         "    b_t = torch.tensor(np.asarray(b, dtype=float), requires_grad=True)\n"
