@@ -4,6 +4,8 @@
     python -m autograder grade SUBMISSIONS [--out grading-out/] [--jobs N] [--timeout S]
                                [--no-sandbox]
     python -m autograder validate [--source notebooks/]
+    python -m autograder formgrader OUT [--port 8888]   # grade written answers by hand
+    python -m autograder feedback OUT [--source notebooks/]  # pages again, with those points
 
 ``grade`` exits 0 when the run completed, whatever the submissions did; it exits 2 with a
 one-line message when it cannot run at all (SUBMISSIONS missing, OUT not writable, no course),
@@ -22,6 +24,7 @@ from pathlib import Path
 from .collect import SubmissionsError
 from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, release
 from .grade import GradeError, Summary, check_out, grade, load
+from .manual import add_commands as add_manual_commands
 from .record import STATUSES
 from .sandbox import Limits, Sandbox
 from .validate import Verdict, release_problems, validate
@@ -167,6 +170,7 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="solutions get full marks, the blank release gets 0")
     common(v)
     running(v)
+    add_manual_commands(sub)
     return p
 
 
@@ -175,6 +179,8 @@ def main(argv=None) -> int:
     if getattr(args, "jobs", 1) < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if hasattr(args, "manual"):  # formgrader, feedback: written answers graded by hand
+        return args.manual(args)
     command = {"release": cmd_release, "grade": cmd_grade, "validate": cmd_validate}[args.command]
     try:
         return command(args)

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .collect import SAFE_ID, Ignored
+from .collect import Ignored
 from .course import Assignment, CourseError, load_course
 from .execute import execute
-from .feedback import exporter, write_feedback
 from .gradebook import write_gradebook
+from .manual import Pages
 from .plan import Plan, Task, plan
-from .record import MISSING, GradeRow, NotebookResult
+from .record import GradeRow, NotebookResult
 from .report import write_report
 from .sandbox import INSTALL_BWRAP, Limits, Sandbox, bwrap_problem
 from .similarity import write_similarity
@@ -103,21 +103,7 @@ def _mark_unsandboxed(work: Plan) -> None:
         task.key += "-" + UNSANDBOXED  # a later sandboxed run never reuses these results
 
 
-class _Feedback:
-    """Writes a row's feedback page as soon as the row is known, then drops its notebook."""
-
-    def __init__(self, course: dict[str, Assignment], out: Path):
-        self.course, self.folder, self.exporter = course, out / "feedback", exporter()
-
-    def __call__(self, row: GradeRow) -> None:
-        if row.assignment in self.course and SAFE_ID.match(row.student_id) \
-                and row.status != MISSING:
-            write_feedback(self.course[row.assignment], row,
-                           self.folder / row.student_id / f"{row.assignment}.html", self.exporter)
-        row.notebook = None
-
-
-def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: _Feedback,
+def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: Pages,
              progress: Progress) -> list[GradeRow]:
     """Every row of the run: the planned ones and the executed (or stored) ones."""
     rows = list(work.rows)
@@ -171,7 +157,7 @@ def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Li
     work = plan(submissions, course, limits)
     if not sandboxed:
         _mark_unsandboxed(work)
-    rows = _execute(work, sandbox, out, jobs, _Feedback(course, out), progress or Silent())
+    rows = _execute(work, sandbox, out, jobs, Pages(course, out), progress or Silent())
     pairs = _write_outputs(course, work, rows, out, sandbox)
     return Summary(rows, work.ignored, sandbox.description, pairs, time.monotonic() - started,
                    out)
