@@ -1,11 +1,12 @@
 """``python -m bench`` (``make bench``): measure, then write bench/results.json and results.md.
 
-    python -m bench                                  all four sections, default sizes (~11 min)
+    python -m bench                                  all five sections, default sizes (~13 min)
     python -m bench --only grading --students 30     the full class of the issue (~45 min+)
     python -m bench --only widgets,reference         quick sections only
+    python -m bench --only widgets,browser           the explorers: in the kernel, in Chromium
 
-Sections: notebooks, grading, widgets, reference (see bench/README.md). Sections not run keep
-their previous results in the files.
+Sections: notebooks, grading, widgets, reference, browser (see bench/README.md). Sections not
+run keep their previous results in the files.
 """
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--widget-updates", type=int, default=30,
                    help="slider moves per widget run (default: 30)")
     p.add_argument("--widget-runs", type=int, default=3, help="runs per explorer (default: 3)")
+    p.add_argument("--browser-samples", type=int, default=20,
+                   help="key presses timed per explorer in Chromium (default: 20)")
     p.add_argument("--reference-repeat", type=int, default=7,
                    help="timed epochs per side (default: 7; Adam steps: 3× as many)")
     return p
@@ -75,6 +78,9 @@ def _section(name: str, args, log) -> dict:
     if name == "widgets":
         from bench import widgets
         return widgets.run(updates=args.widget_updates, runs=args.widget_runs, log=log)
+    if name == "browser":
+        from bench import browser
+        return browser.run(samples=args.browser_samples, log=log)
     from bench import reference
     return reference.run(repeat=args.reference_repeat, log=log)
 
@@ -103,6 +109,11 @@ def _notes(name: str, result: dict) -> list[str]:
     if name == "reference":
         return [f"Verification epoch: numpy and torch end at the same weights (largest relative "
                 f"difference {result['verification_max_relative_gap']:.1e})."]
+    if name == "browser":
+        return ["Each sample: one → (or ←) key press on the explorer's main slider, timed in "
+                "the page from the keydown to the first paint of its canvas (drawImage wrapped); "
+                "the kernel's work, the frame's trip through the server, decoding and painting. "
+                "met? needs the median and the slowest within target."]
     if name == "widgets":
         return ["Every explorer's moves, pooled over the runs: median (the target column), p90 "
                 "and the slowest in the note; met? needs all three (≤ 30 ms, ≤ 50 ms, ≤ 150 ms)."]
@@ -118,7 +129,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     for name in ("repeat", "students", "jobs", "widget_updates", "widget_runs",
-                 "reference_repeat"):
+                 "browser_samples", "reference_repeat"):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2

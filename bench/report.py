@@ -15,6 +15,7 @@ SECTIONS = {
     "grading": "2. Grading throughput",
     "widgets": "3. Widget responsiveness (slider change → figure redrawn)",
     "reference": "4. Reference speed: numpy vs torch on CPU",
+    "browser": "5. Explorers in Chromium (key press → explorer canvas painted)",
 }
 
 HOW_TO_READ = """\

@@ -112,7 +112,8 @@ class Backprop(Panel):
                                 style={"description_width": "initial"}),
             activation=ipw.ToggleButtons(options=ACTIVATIONS, value=activation,
                                          description="activation",
-                                         style={"button_width": "auto"}),
+                                         style={"button_width": "auto",
+                                                "description_width": "initial"}),
             weight_scale=log_slider("initial weight scale g", weight_scale, 0.1, 10.0))
         self.labels["summary"] = ipw.HTML()
         self.one_thread = one_blas_thread()
@@ -163,13 +164,16 @@ class Backprop(Panel):
                                                  self.controls["activation"].value, g,
                                                  self.width, self.seed)
         self._draw_bars(norms, n_hidden)
-        spread = np.array([np.percentile(s, [1, 10, 50, 90, 99]) for s in preacts])
+        with np.errstate(invalid="ignore"):
+            spread = np.array([np.percentile(s, [1, 10, 50, 90, 99]) for s in preacts])
         hidden = np.arange(1, n_hidden + 1)
-        self.artists["spread_1_99"].set_data(*segments(hidden, spread[:, 0], spread[:, 4]))
-        self.artists["spread_10_90"].set_data(*segments(hidden, spread[:, 1], spread[:, 3]))
-        self.artists["median"].set_data(hidden, spread[:, 2])
-        ratio = norms[0] / norms[-1]
-        overflow = not np.all(np.isfinite(norms))
+        shown = np.where(np.isfinite(spread), spread, np.nan)  # off the axis: drawn clipped
+        self.artists["spread_1_99"].set_data(*segments(hidden, shown[:, 0], shown[:, 4]))
+        self.artists["spread_10_90"].set_data(*segments(hidden, shown[:, 1], shown[:, 3]))
+        self.artists["median"].set_data(hidden, shown[:, 2])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = norms[0] / norms[-1]
+        overflow = not (np.all(np.isfinite(norms)) and np.all(np.isfinite(spread)))
         self.artists["status"].set_text("overflow: ∞ or NaN gradients — lower g" if overflow
                                         else "")
         self.labels["summary"].value = (

@@ -185,15 +185,13 @@ class Race(Panel):
             lr_adaptive=log_slider("η RMSprop / Adam", lr_adaptive, 1e-3, 2.0),
             beta=slider("β (momentum)", hyper["beta"], 0.0, 0.99, 0.01),
             beta1=slider("β1 (Adam)", hyper["beta1"], 0.0, 0.99, 0.01),
-            beta2=ipw.FloatSlider(value=hyper["beta2"], min=0.5, max=0.9999, step=0.0001,
-                                  description="β2 (Adam)", readout_format=".4f",
-                                  style={"description_width": "initial"},
-                                  layout=ipw.Layout(width="300px")),
+            beta2=slider("β2 (Adam)", hyper["beta2"], 0.5, 0.9999, 0.0001, readout_format=".4f"),
             alpha=slider("α (RMSprop)", hyper["alpha"], 0.5, 0.999, 0.001),
             x0=slider("start w₁", x0, -span, span, 0.05),
             y0=slider("start w₂", y0, -span, span, 0.05),
             step=ipw.IntSlider(value=steps, min=0, max=steps, description="step k",
-                               layout=ipw.Layout(width="340px")),
+                               style={"description_width": "initial"},
+                               layout=ipw.Layout(width="300px")),
             play=ipw.Play(value=steps, min=0, max=steps, interval=60, description="play",
                           tooltip="play the race step by step (pause, stop, loop)"),
             arrows=ipw.Checkbox(value=bool(arrows), indent=False,
@@ -348,4 +346,5 @@ class Race(Panel):
                 ipw.HBox([controls[n] for n in ("beta", "alpha", "beta1", "beta2")]),
                 ipw.HBox([ipw.Label("show:")] + [controls[f"show_{label}"]
                                                  for label in self.racers]),
-                ipw.HBox([controls["play"], controls["step"], controls["arrows"]])]
+                ipw.HBox([ipw.Label("play the race step by step:"), controls["play"],
+                          controls["step"], controls["arrows"]])]

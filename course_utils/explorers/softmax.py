@@ -63,7 +63,7 @@ class Softmax(Panel):
                               for j in CLASSES})
         self.controls["true_class"] = ipw.ToggleButtons(
             options=[("1", 0), ("2", 1), ("3", 2)], value=true_class, description="true class",
-            style={"button_width": "40px"})
+            style={"button_width": "40px", "description_width": "initial"})
         self.controls["T"] = log_slider("temperature T", temperature, *TEMPERATURE_RANGE)
         self.labels["summary"] = ipw.HTML()
 

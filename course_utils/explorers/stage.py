@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 
 __all__ = ["Explorer", "Stage", "Panel", "LIVE_FIGURES", "kernel_shows_ipympl",
            "ipympl_canvas_classes", "explorer_canvas_class", "log_slider", "slider", "moved",
-           "set_value", "set_range", "click_to_start", "one_blas_thread"]
+           "set_value", "set_range", "click_to_start", "one_blas_thread", "dom_class"]
 
 
 @dataclass(eq=False)
@@ -244,6 +244,9 @@ class Stage:
         self.artists: dict[str, Any] = {}
         self.frames = 0
         self._background = None
+        # A whole number of pixels, nudged up: 4.6 in × 100 dpi is 459.99999999999994 in
+        # floats, which Agg rounds to 460 rows and the page's canvas floors to 459.
+        figsize = tuple((round(inches * 100) + 1e-3) / 100 for inches in figsize)
         self.figure = Figure(figsize=figsize, dpi=100)
         self.view = self._live_canvas(name) if self.live else self._png_view(figsize)
         self.figure.canvas.mpl_connect("draw_event", self._on_full_draw)
@@ -347,10 +350,8 @@ class Panel(abc.ABC):
                             labels=self.labels, output=self.output, refresh=self.refresh,
                             state=self.state, primary=self.primary, live=self.stage.live,
                             stage=self.stage)
-        box_class = "descent-explorer-" + "-".join("".join(
-            c if c.isalnum() else " " for c in self.name.lower()).split())
         explorer.box.add_class("descent-explorer")
-        explorer.box.add_class(box_class)  # for the browser tests: which explorer is which
+        explorer.box.add_class(dom_class(self.name))  # for the browser tests: which is which
 
         def on_change(change):
             if moved(change["owner"], change["old"], change["new"]):
@@ -364,6 +365,13 @@ class Panel(abc.ABC):
         return explorer
 
 
+def dom_class(name: str) -> str:
+    """The CSS class of an explorer's box on the page: "descent-explorer-" and its name's
+    words, e.g. ``descent-explorer-learning-rate-explorer-1-d``."""
+    words = "".join(c if c.isalnum() else " " for c in name.lower()).split()
+    return "-".join(["descent-explorer", *words])
+
+
 def log_slider(description, value, low, high, step=0.05) -> ipw.FloatLogSlider:
     """A log-scale slider over [low, high] whose readout can be typed into.
 
@@ -374,7 +382,7 @@ def log_slider(description, value, low, high, step=0.05) -> ipw.FloatLogSlider:
     return ipw.FloatLogSlider(
         value=10 ** exponent, base=10, min=math.log10(low), max=math.log10(high), step=step,
         description=description, readout_format=".3g", continuous_update=True,
-        style={"description_width": "initial"}, layout=ipw.Layout(width="340px"))
+        style={"description_width": "initial"}, layout=ipw.Layout(width=_width(description)))
 
 
 def slider(description, value, low, high, step, readout_format=".2f") -> ipw.FloatSlider:
@@ -382,9 +390,15 @@ def slider(description, value, low, high, step, readout_format=".2f") -> ipw.Flo
     widget = ipw.FloatSlider(value=low, min=low, max=high, step=step, description=description,
                              readout_format=readout_format, continuous_update=True,
                              style={"description_width": "initial"},
-                             layout=ipw.Layout(width="300px"))
+                             layout=ipw.Layout(width=_width(description, 200)))
     set_value(widget, value)
     return widget
+
+
+def _width(description: str, track: int = 230) -> str:
+    """A slider's width: its description's (about 7 px a character) and a track of ``track``
+    px with the readout; a long description does not squeeze the track to nothing."""
+    return f"{track + 7 * len(description)}px"
 
 
 def moved(widget, old, new) -> bool:

@@ -163,3 +163,75 @@ def test_colab_and_plain_python_get_the_png_view(monkeypatch):
     assert not stage.kernel_shows_ipympl()  # pytest runs outside a kernel
     monkeypatch.setitem(sys.modules, "google.colab", object())
     assert not stage.kernel_shows_ipympl()
+
+
+def echo(explorer, name, noise=1e-16):
+    """What ipywidgets' page does with a value the kernel set: puts it on its slider's grid in
+    its own float arithmetic and sends it back (a hair off), after the kernel's change."""
+    widget = explorer.controls[name]
+    widget.value = widget.value * (1 + noise) if widget.value else noise
+
+
+def test_switching_the_loss_and_back_sends_one_frame_each_and_ignores_the_echo():
+    explorer = widgets.learning_rate_explorer_1d()
+    for loss, start in (("double well (non-convex)", 0.3), ("parabola  L = ½λw²", 3.5)):
+        frames = explorer.frames
+        explorer.controls["loss"].value = loss
+        assert explorer.frames == frames + 1  # the loss, the start and η: one picture
+        assert explorer.controls["start"].value == pytest.approx(start)
+        for name in ("start", "lr"):  # the page sends both back, rounded its way
+            echo(explorer, name)
+        assert explorer.frames == frames + 1, "an echo of the kernel's own value redrew"
+        assert_no_callback_error(explorer)
+
+
+def test_values_the_kernel_sets_are_on_the_sliders_grid():
+    explorer = widgets.optimizer_race(landscape="Rosenbrock")
+    explorer.controls["landscape"].value = "ill-conditioned bowl"
+    for name in ("lr_sgd", "lr_adaptive", "x0", "y0"):
+        widget = explorer.controls[name]
+        assert stage.on_grid(widget, widget.value) == pytest.approx(widget.value, rel=1e-12)
+    assert (explorer.controls["x0"].value, explorer.controls["y0"].value) == (-8.0, 3.0)
+    np.testing.assert_array_equal(explorer.artists["start_point"].get_data(), [[-8.0], [3.0]])
+
+
+def test_a_range_and_its_value_reach_the_page_in_one_message():
+    """ipywidgets sends what changes under ``hold_sync`` as one message when it ends."""
+    slider = stage.slider("w", 0.3, -1.8, 1.8, 0.05)
+    held = []
+    slider.observe(lambda change: held.append((change["name"], slider._holding_sync)),
+                   names=["min", "max", "value"])
+    stage.set_range(slider, -4.0, 4.0, value=3.5)
+    assert {name for name, _ in held} == {"min", "max", "value"}
+    assert all(holding for _, holding in held), held
+    assert (slider.min, slider.max, slider.value) == (-4.0, 4.0, 3.5)
+
+
+def test_moved_ignores_float_noise_only():
+    log, linear = stage.log_slider("η", 0.3, 1e-3, 10), stage.slider("w", 0.3, -4, 4, 0.05)
+    assert not stage.moved(log, 0.31622776601683794, 0.3162277660168379)
+    assert stage.moved(log, 0.05, 0.05011872336272722)  # a real difference: redraw
+    assert not stage.moved(linear, 0.3, 0.30000000000000004)
+    assert stage.moved(linear, 0.3, 0.35)
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=lambda f: f.__name__)
+def test_every_frame_is_whole(build, monkeypatch):
+    """The live canvas never sends a difference from the frame before: a frame the page drops
+    must not leave it wrong."""
+    monkeypatch.setattr(stage, "kernel_shows_ipympl", lambda: True)
+    explorer = build(name=f"whole frames {build.__name__}")
+    canvas = explorer.figure.canvas
+    canvas.syncing_data_url = False
+    sent = []
+    canvas.send_binary = sent.append
+    canvas.draw()  # the page's first frame
+    control = explorer.controls[explorer.primary]
+    for value in sweep(control, 3):
+        control.value = value
+    assert len(sent) == 4 and canvas._current_image_mode == "full"
+    from PIL import Image
+    import io
+    last = np.asarray(Image.open(io.BytesIO(sent[-1])))
+    np.testing.assert_array_equal(last, np.asarray(canvas.buffer_rgba()))
+    explorer.close()
