@@ -51,7 +51,8 @@ def formgrader_command(out: Path, port: int, browser: bool) -> list[str]:
     jupyter = Path(sys.executable).parent / "jupyter-lab"
     return [str(jupyter) if jupyter.exists() else "jupyter-lab", f"--port={port}",
             f"--ServerApp.root_dir={out.resolve()}", "--ServerApp.default_url=/formgrader",
-            *([] if browser else ["--no-browser"])]
+            *([] if browser else ["--no-browser"]),
+            *(["--allow-root"] if os.geteuid() == 0 else [])]  # a container's root user
 
 
 def run_formgrader(out: Path, port: int = 8888, browser: bool = True) -> int:
