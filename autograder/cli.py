@@ -2,7 +2,9 @@
 
     python -m autograder release [--out release/] [--source notebooks/]
     python -m autograder grade SUBMISSIONS [--out grading-out/] [--jobs N] [--timeout S]
-                               [--no-sandbox]
+                               [--roster CSV] [--due ID=TIME]... [--late-policy P]
+                               [--config JSON] [--no-sandbox]
+    python -m autograder export OUT --format canvas|moodle|csv [--to FILE]
     python -m autograder validate [--source notebooks/]
     python -m autograder formgrader OUT [--port 8888]   # grade written answers by hand
     python -m autograder feedback OUT [--source notebooks/]  # pages again, with those points
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from .collect import SubmissionsError
@@ -26,6 +29,9 @@ from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, release
 from .grade import GradeError, Summary, check_out, grade, load
 from .manual import add_commands as add_manual_commands
 from .record import STATUSES
+from .roster import SettingsError
+from .term import merge_settings
+from .totals import FORMATS
 from .sandbox import Limits, Sandbox
 from .validate import Verdict, release_problems, validate
 
@@ -45,11 +51,13 @@ def _limits(args) -> Limits:
 
 
 class Bar:
-    """A progress bar on stderr while ``grade`` or ``validate`` executes notebooks; first, what
-    ``notice(sandbox)`` has to say (e.g. that the run is not sandboxed)."""
+    """A progress bar on stderr while ``grade`` or ``validate`` executes notebooks (tqdm:
+    done/total and an ETA on a terminal; one plain line per notebook otherwise, for a log);
+    first, what ``notice(sandbox)`` has to say (e.g. that the run is not sandboxed)."""
 
     def __init__(self, what: str, notice, named: bool):
         self.what, self.notice, self.named, self.bar = what, notice, named, None
+        self.total, self.count, self.started = 0, 0, 0.0
 
     def start(self, total: int, sandbox: Sandbox) -> None:
         from tqdm import tqdm
@@ -57,10 +65,20 @@ class Bar:
         text = self.notice(sandbox)
         if text:
             print(text, file=sys.stderr)
-        self.bar = tqdm(total=total, file=sys.stderr, unit="nb", desc=self.what,
-                        dynamic_ncols=True, disable=None)
+        self.total, self.count, self.started = total, 0, time.monotonic()
+        if sys.stderr.isatty():
+            self.bar = tqdm(total=total, file=sys.stderr, unit="nb", desc=self.what,
+                            dynamic_ncols=True)
+        else:
+            print(f"{self.what}: {total} notebook(s) to run", file=sys.stderr, flush=True)
 
     def done(self, row) -> None:
+        self.count += 1
+        if self.bar is None:
+            print(plain_line(self.what, self.count, self.total, time.monotonic() - self.started,
+                             f"{row.student_id}/{row.assignment}: {row.status}"
+                             if self.named else ""), file=sys.stderr, flush=True)
+            return
         if self.named:  # the row that just finished
             self.bar.set_postfix_str(f"{row.student_id}/{row.assignment}: {row.status}",
                                      refresh=False)
@@ -69,6 +87,13 @@ class Bar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def plain_line(what: str, done: int, total: int, seconds: float, detail: str) -> str:
+    """One progress line for a log: done/total, elapsed, ETA, what finished."""
+    eta = seconds / done * (total - done) if done else 0.0
+    return (f"{what}: {done}/{total} done, {seconds:.0f} s elapsed, ETA {eta:.0f} s"
+            + (f" ({detail})" if detail else ""))
 
 
 def _grading_notice(sandbox: Sandbox) -> str | None:
@@ -100,7 +125,10 @@ def print_summary(summary: Summary, jobs: int, unsandboxed: bool) -> None:
     if summary.ignored:
         print(f"{len(summary.ignored)} file(s) skipped (listed in the report)")
     print(f"execution: {summary.sandbox}")
-    print(f"grades:    {out / 'grades.csv'} (per test: tests.csv, nbgrader: gradebook.db)")
+    print(f"grades:    {out / 'grades.csv'} (per test: tests.csv, nbgrader: gradebook.db), "
+          f"{len(summary.term)} rows for the whole class (all runs into {out})")
+    print(f"totals:    {out / 'totals.csv'} (LMS file: python -m autograder export {out} "
+          "--format canvas|moodle|csv)")
     print(f"feedback:  {out / 'feedback'}/<student>/<assignment>.html")
     print(f"report:    {out / 'report.html'}")
     print(f"similar:   {out / 'similarity.csv'} ({summary.pairs} pair(s) of similar answers)")
@@ -109,10 +137,34 @@ def print_summary(summary: Summary, jobs: int, unsandboxed: bool) -> None:
 
 
 def cmd_grade(args) -> int:
+    course = load(args.source)
+    settings = merge_settings(args.out, list(course), args.roster, args.due, args.late_policy,
+                              args.config)
     summary = grade(args.submissions, args.out, source=args.source, build=args.build,
                     limits=_limits(args), jobs=args.jobs, sandboxed=not args.no_sandbox,
-                    progress=Bar("grading", _grading_notice, named=True))
+                    progress=Bar("grading", _grading_notice, named=True), settings=settings)
+    if not summary.rows and not summary.ignored:
+        print(f"warning: no notebooks found in {args.submissions}", file=sys.stderr)
     print_summary(summary, args.jobs, args.no_sandbox)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .roster import Settings
+    from .term import settings_path, term_rows
+    from .totals import Term, manual_points, write_export
+
+    if not (args.out / ".results").is_dir():
+        raise GradeError(f"{args.out} holds no grading run (no .results folder): grade into it "
+                         "first")
+    course = load(args.source)
+    settings = Settings.load(settings_path(args.out))
+    term = Term(course, term_rows(course, args.out, settings), settings,
+                manual_points(args.out, course))
+    target = args.to or args.out / f"export-{args.format}.csv"
+    write_export(term, args.format, target)
+    print(f"{args.format}: {target} ({len(term.students)} students, "
+          f"{len(term.assignments)} assignments)")
     return 0
 
 
@@ -167,6 +219,13 @@ def parser() -> argparse.ArgumentParser:
                    help="grade even without a working bubblewrap sandbox. RISKY: submissions "
                         "can then read the hidden tests, the solutions and other students' "
                         "files; every row is flagged 'unsandboxed'")
+    term_options(g)
+    e = sub.add_parser("export", help="the gradebook import file of an LMS, from OUT")
+    e.add_argument("out", type=Path, help="the folder grade wrote (--out)")
+    e.add_argument("--format", choices=FORMATS, required=True,
+                   help="canvas (gradebook CSV import), moodle (grade import CSV) or csv")
+    e.add_argument("--to", type=Path, help="file to write (default: OUT/export-FORMAT.csv)")
+    common(e)
     v = sub.add_parser("validate", help="solutions get full marks, the blank release gets 0")
     common(v)
     running(v)
@@ -174,17 +233,39 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def term_options(g) -> None:
+    g.add_argument("--roster", type=Path, help="CSV of the class (id, name, email; Canvas and "
+                   "Moodle exports accepted): every student gets a row; kept for later runs")
+    g.add_argument("--due", action="append", default=[], metavar="ID=TIME",
+                   help="due date of an assignment, e.g. 07=2026-12-10T23:59 (UTC unless a "
+                        "zone is given); repeatable; kept for later runs")
+    g.add_argument("--late-policy", help="none, per-day:PERCENT (off per started day) or "
+                   "zero-after:GRACE_HOURS (default: none; kept for later runs)")
+    g.add_argument("--config", type=Path, help="course config JSON with keys due (an object "
+                   "ID -> TIME), late_policy and roster (a path beside the file)")
+
+
+def _bad_arguments(args) -> str | None:
+    if getattr(args, "jobs", 1) < 1:
+        return "--jobs must be at least 1"
+    if getattr(args, "timeout", 1) <= 0:
+        return "--timeout must be more than 0 seconds"
+    return None
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "jobs", 1) < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
+    problem = _bad_arguments(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     if hasattr(args, "manual"):  # formgrader, feedback: written answers graded by hand
         return args.manual(args)
-    command = {"release": cmd_release, "grade": cmd_grade, "validate": cmd_validate}[args.command]
+    command = {"release": cmd_release, "grade": cmd_grade, "validate": cmd_validate,
+               "export": cmd_export}[args.command]
     try:
         return command(args)
-    except (GradeError, CourseError, SubmissionsError) as exc:
+    except (GradeError, CourseError, SubmissionsError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,7 +7,11 @@ Accepted layouts (in a folder, or in a zip — optionally wrapped in one top fol
 - ``NAME_USERID_SUBMISSIONID_FILENAME.ipynb`` at the top — an LMS (Canvas-style) download,
   e.g. ``lastname_12345_67890_01_gradient_descent_1d.ipynb``; an optional ``late_`` may follow
   the name and the LMS may append ``-1``, ``-2`` to re-submitted file names. The student id is
-  the LMS user id (``12345``).
+  the LMS user id (``12345``), its name part (``lastname``) the student's ``name``, ``late_``
+  sets ``late_marker``, and the submission id and the ``-N`` suffix order re-submissions.
+
+Submission time (``submitted_at``, ISO 8601 UTC): the zip member's stored modification time (an
+LMS writes the submission's time there), or the file's mtime in a folder.
 
 A student id must be letters, digits and ``. _ - @ +`` (it names files in the output); anything
 else — ``../x``, an absolute path, spaces — is kept (URL-quoted) as an ``invalid`` row. Zip
@@ -18,11 +22,12 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
-LMS_NAME = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)_(?:late_)?(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+LMS_NAME = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)_(?P<late>late_)?(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
                       re.IGNORECASE)
 MAX_NOTEBOOK_BYTES = 50 * (1 << 20)
 
@@ -38,6 +43,16 @@ class Submitted:
     origin: str                # where it came from, for the report
     data: bytes | None
     problem: str | None = None  # set when the entry cannot be graded at all (status invalid)
+    name: str = ""              # the LMS name part of the file name
+    late_marker: bool = False   # the LMS file name says late_
+    submission: int = -1        # the LMS submission id (-1: none)
+    resubmission: int = 0       # the LMS -N suffix of a re-submitted file
+    submitted_at: str = ""      # ISO 8601 UTC, "" when unknown
+
+    @property
+    def recency(self) -> tuple:
+        """Larger is later: the LMS submission id, then the -N suffix, then the time."""
+        return self.submission, self.resubmission, self.submitted_at
 
 
 @dataclass
@@ -56,8 +71,27 @@ def _skip(parts: tuple[str, ...]) -> str | None:
     return None
 
 
-def _entry(parts: tuple[str, ...], origin: str, size: int, read) -> Submitted | Ignored:
-    """Classify one file by its relative path ``parts`` (``read()`` returns its ``size`` bytes)."""
+def _entry(parts: tuple[str, ...], origin: str, size: int, read,
+           when: str = "") -> Submitted | Ignored:
+    """Classify one file by its relative path ``parts`` (``read()`` returns its ``size`` bytes,
+    ``when`` is its modification time)."""
+    item = _classify(parts, origin, size, read)
+    if isinstance(item, Submitted):
+        item.submitted_at = when
+        match = LMS_NAME.match(parts[0]) if len(parts) == 1 else None
+        if match:
+            suffix = re.search(r"-(\d+)\.ipynb$", match["file"], re.IGNORECASE)
+            item.name, item.late_marker = match["name"], bool(match["late"])
+            item.submission = int(match["sub"])
+            item.resubmission = int(suffix[1]) if suffix else 0
+    return item
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _classify(parts: tuple[str, ...], origin: str, size: int, read) -> Submitted | Ignored:
     reason = _skip(parts)
     if reason:
         return Ignored(origin, reason)
@@ -109,8 +143,9 @@ def _from_zip(path: Path) -> tuple[list[Submitted], list[Ignored]]:
         parts = _strip_wrapper([tuple(m.filename.replace("\\", "/").split("/")) for m in members])
         found, ignored = [], []
         for member, member_parts in zip(members, parts):
+            when = datetime(*member.date_time, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             item = _entry(member_parts, f"{path.name}:{member.filename}", member.file_size,
-                          lambda m=member: archive.read(m))
+                          lambda m=member: archive.read(m), when)
             (ignored if isinstance(item, Ignored) else found).append(item)
     return found, ignored
 
@@ -124,7 +159,9 @@ def _from_folder(root: Path) -> tuple[list[Submitted], list[Ignored]]:
         if path.is_symlink():
             ignored.append(Ignored(str(path), "symbolic link"))
             continue
-        item = _entry(parts, str(path.relative_to(root)), path.stat().st_size, path.read_bytes)
+        stat = path.stat()
+        item = _entry(parts, str(path.relative_to(root)), stat.st_size, path.read_bytes,
+                      iso(stat.st_mtime))
         (ignored if isinstance(item, Ignored) else found).append(item)
     return found, ignored
 

@@ -4,8 +4,10 @@
 2. plan every (student, assignment) row (``plan``);
 3. execute the tasks side by side, each result stored as it finishes (``execute``), and write
    each row's feedback page as it arrives (``feedback``);
-4. write ``grades.csv`` and ``tests.csv`` (``tables``), ``gradebook.db`` (``gradebook``),
-   ``similarity.csv`` (``similarity``) and ``report.html`` (``report``).
+4. store the run's rows beside the earlier runs' (``term``: runs add up), and from all of them
+   write ``grades.csv`` and ``tests.csv`` (``tables``), ``gradebook.db`` (``gradebook``),
+   ``totals.csv`` (``totals``) and ``report.html`` (``report``); ``similarity.csv``
+   (``similarity``) compares this run's answers; feedback pages of rows gone are removed.
 
 Only this process (the trusted parent) writes anything under OUT, and it does so sequentially
 and atomically (``files``). The caller sees progress through a ``Progress`` and gets a
@@ -16,7 +18,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -28,9 +30,13 @@ from .manual import Pages
 from .plan import Plan, Task, plan
 from .record import GradeRow, NotebookResult
 from .report import write_report
+from .report_table import term_table
+from .roster import Settings
 from .sandbox import INSTALL_BWRAP, Limits, Sandbox, bwrap_problem
 from .similarity import write_similarity
 from .tables import write_csv, write_tests_csv
+from .term import prune_feedback, settings_path, store_rows, store_settings, term_rows
+from .totals import Term, manual_points, write_totals
 
 UNSANDBOXED = "unsandboxed"  # the flag of every row graded with --no-sandbox
 
@@ -63,6 +69,7 @@ class Summary:
     pairs: int              # pairs of students with similar answers (``similarity.csv``)
     seconds: float
     out: Path
+    term: list[GradeRow] = field(default_factory=list)  # every row of the term, this run's included
 
     def counts(self) -> Counter:
         return Counter(r.status for r in self.rows)
@@ -80,6 +87,10 @@ def no_sandbox_message(problem: str) -> str:
 
 
 def load(source: Path) -> dict[str, Assignment]:
+    if not Path(source).is_dir():
+        raise GradeError(f"source folder {source} does not exist: run this inside the course "
+                         "folder (the one holding notebooks/), or pass --source "
+                         "PATH/TO/notebooks")
     try:
         return load_course(source)
     except CourseError as exc:
@@ -87,6 +98,9 @@ def load(source: Path) -> dict[str, Assignment]:
 
 
 def check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise GradeError(f"--out {out} is a file, not a folder: give a folder (it is created "
+                         "if needed)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=out, prefix=".probe-")
@@ -124,24 +138,34 @@ def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: Pages
     return rows
 
 
-def _write_outputs(course, work: Plan, rows: list[GradeRow], out: Path, sandbox: Sandbox) -> int:
-    """grades.csv, tests.csv, gradebook.db, similarity.csv, report.html; the similar pairs."""
-    write_csv(rows, out / "grades.csv")
-    write_tests_csv(rows, out / "tests.csv")
-    write_gradebook(course, rows, out / "gradebook.db")
+def _write_outputs(course, work: Plan, rows: list[GradeRow], out: Path, sandbox: Sandbox,
+                   settings: Settings) -> tuple[int, list[GradeRow]]:
+    """Store the run's rows; from every row of the term: grades.csv, tests.csv, gradebook.db,
+    totals.csv, report.html; similarity.csv from this run. The similar pairs and the rows."""
+    store_rows(out, rows)
+    store_settings(out, settings)
+    everything = term_rows(course, out, settings)
+    write_csv(everything, out / "grades.csv")
+    write_tests_csv(everything, out / "tests.csv")
+    write_gradebook(course, everything, out / "gradebook.db")
     similar, pairs = write_similarity(work.tasks, out / "similarity.csv")  # from answers
-    write_report(course, rows, work.ignored, out / "report.html", sandbox.description,
-                 unsandboxed=not sandbox.use_bwrap, sections=(similar,))
-    return pairs
+    term = Term(course, everything, settings, manual_points(out, course))
+    write_totals(term, out / "totals.csv")
+    write_report(course, everything, work.ignored, out / "report.html", sandbox.description,
+                 unsandboxed=not sandbox.use_bwrap, sections=(term_table(term), similar))
+    prune_feedback(out, everything)
+    return pairs, everything
 
 
 def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Limits, jobs: int,
-          sandboxed: bool = True, progress: Progress | None = None) -> Summary:
+          sandboxed: bool = True, progress: Progress | None = None,
+          settings: Settings | None = None) -> Summary:
     """Grade every notebook in ``submissions`` (a folder or a zip) into ``out``.
 
     ``sandboxed=False`` (``--no-sandbox``) runs without bubblewrap and flags every row
     ``unsandboxed``; otherwise a missing or broken bubblewrap stops the run before anything is
-    written or run.
+    written or run. ``settings``: the term's roster, due dates and late policy (default: those
+    stored in ``out`` by earlier runs; ``term.merge_settings``).
     """
     started = time.monotonic()
     course = load(source)
@@ -158,6 +182,7 @@ def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Li
     if not sandboxed:
         _mark_unsandboxed(work)
     rows = _execute(work, sandbox, out, jobs, Pages(course, out), progress or Silent())
-    pairs = _write_outputs(course, work, rows, out, sandbox)
+    settings = settings or Settings.load(settings_path(out))
+    pairs, everything = _write_outputs(course, work, rows, out, sandbox, settings)
     return Summary(rows, work.ignored, sandbox.description, pairs, time.monotonic() - started,
-                   out)
+                   out, everything)

@@ -2,8 +2,10 @@
 without running anything (``invalid``, unreadable, ``missing``), and the files skipped.
 
 Every submission is identified (its file name, or else the assignment whose cells it carries),
-read, and transplanted into a pristine copy of its source notebook; a second notebook for the
-same assignment of the same student is skipped (the one named exactly like the assignment wins).
+read, and transplanted into a pristine copy of its source notebook. When a student sent several
+notebooks for one assignment, the latest is graded (``Submitted.recency``: the LMS submission id,
+then the ``-N`` suffix, then the file time; on a tie the one named exactly like the assignment),
+the others are skipped, and the graded row is flagged ``duplicate: ...`` saying which and why.
 """
 from __future__ import annotations
 
@@ -33,13 +35,22 @@ class Task:
     flags: list[str]
     key: str                                             # the stored result's (``result_key``)
     answers: dict[str, str] = field(default_factory=dict)  # grade id -> source, for similarity
+    sub: Submitted | None = field(default=None, repr=False)  # what was submitted (name, time)
 
     def row(self, result: NotebookResult) -> GradeRow:
         """The row of this task once executed: the result, with the plan's flags first."""
-        return GradeRow(self.student_id, self.assignment.id, self.assignment.max_score,
-                        result.status, result.reason, result.score, self.flags + result.flags,
-                        self.file_name, self.origin, result.seconds, result.tests,
-                        result.notebook)
+        row = GradeRow(self.student_id, self.assignment.id, self.assignment.max_score,
+                       result.status, result.reason, result.score, self.flags + result.flags,
+                       self.file_name, self.origin, result.seconds, result.tests,
+                       result.notebook)
+        return submission_fields(row, self.sub)
+
+
+def submission_fields(row: GradeRow, sub: Submitted | None) -> GradeRow:
+    """``row`` with the submitter's LMS name, submission time and late marker."""
+    if sub is not None:
+        row.name, row.submitted_at, row.late_marker = sub.name, sub.submitted_at, sub.late_marker
+    return row
 
 
 @dataclass
@@ -87,8 +98,8 @@ class _Planner:
         guess, _ = match_assignment(sub.file_name, list(self.course))
 
         def refused(assignment: str, max_score, status: str, reason: str) -> GradeRow:
-            return GradeRow(sub.student_id, assignment, max_score, status, reason,
-                            file=sub.file_name, origin=sub.origin)
+            return submission_fields(GradeRow(sub.student_id, assignment, max_score, status,
+                                              reason, file=sub.file_name, origin=sub.origin), sub)
 
         if sub.problem:
             return refused(guess or stem, None, INVALID, sub.problem)
@@ -109,23 +120,34 @@ class _Planner:
         graft = transplant(assignment, nb, self.stubs[aid])
         return Task(sub.student_id, assignment, sub.file_name, sub.origin, graft.notebook,
                     flags + graft.flags + _answer_flags(graft.answers, assignment),
-                    result_key(graft.notebook, self.limits), graft.answers)
+                    result_key(graft.notebook, self.limits), graft.answers, sub)
+
+
+def _recency(task: Task) -> tuple:
+    exact = Path(task.file_name).stem == task.assignment.id
+    return (*(task.sub.recency if task.sub else ()), exact)
 
 
 def _one_per_assignment(tasks: list[Task], ignored: list[Ignored]) -> list[Task]:
-    """A student's second notebook for an assignment is skipped (and listed in ``ignored``)."""
-    claimed: dict[tuple[str, str], Task] = {}
+    """One task per student and assignment: the latest submission; the others are skipped
+    (listed in ``ignored``) and the kept one is flagged ``duplicate``."""
+    groups: dict[tuple[str, str], list[Task]] = {}
     for task in tasks:
-        aid = task.assignment.id
-        previous = claimed.get((task.student_id, aid))
-        if previous is not None:
-            exact = Path(task.file_name).stem == aid and Path(previous.file_name).stem != aid
-            keep, drop = (task, previous) if exact else (previous, task)
-            ignored.append(Ignored(drop.origin, f"second notebook for {aid} of "
-                                   f"{task.student_id}; graded {keep.origin}"))
-            task = keep
-        claimed[(task.student_id, aid)] = task
-    return list(claimed.values())
+        groups.setdefault((task.student_id, task.assignment.id), []).append(task)
+    kept = []
+    for (student, aid), group in groups.items():
+        keep = max(group, key=_recency)
+        kept.append(keep)
+        if len(group) == 1:
+            continue
+        others = [t for t in group if t is not keep]
+        for drop in others:
+            ignored.append(Ignored(drop.origin, f"earlier notebook for {aid} of {student}; "
+                                   f"graded {keep.origin}"))
+        keep.flags.insert(0, f"duplicate: graded {keep.origin} (the latest of {len(group)}, "
+                          "by LMS submission id, -N suffix, then file time); skipped "
+                          + ", ".join(t.origin for t in others))
+    return kept
 
 
 def _missing(result: Plan, course: dict[str, Assignment]) -> list[GradeRow]:

@@ -16,7 +16,11 @@
                     the course's), ``status``, ``reason``, ``score``, ``flags`` (the plan's, then
                     the run's), the submitted ``file`` and its ``origin`` (path or zip member),
                     ``seconds`` (None when nothing ran) and ``tests``; ``notebook`` is carried
-                    only until the row's feedback page is written.
+                    only until the row's feedback page is written. The term's fields:
+                    ``name`` (roster, else the LMS file name), ``submitted_at`` (ISO time, ""
+                    when unknown), ``late_marker`` (the LMS said ``late``); set when the tables
+                    are rebuilt (``term``): ``late``, ``days_late``, ``penalty`` (points off
+                    the autograded score) and ``final_score``.
 
 Statuses: ``graded`` (ran to the end), ``timeout``, ``error`` (unreadable file, kernel died,
 ``sys.exit``, grader failure), ``missing`` (no notebook for an assignment others in the batch
@@ -32,8 +36,9 @@ RESULT_VERSION = "2"  # bump when a change of the grader must invalidate stored 
 
 GRADED, TIMEOUT, ERROR, MISSING, INVALID = "graded", "timeout", "error", "missing", "invalid"
 STATUSES = (GRADED, TIMEOUT, ERROR, MISSING, INVALID)
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason", "flags",
-               "file", "seconds"]
+CSV_COLUMNS = ["student_id", "name", "assignment", "score", "max_score", "status", "reason",
+               "late", "days_late", "penalty", "final_score", "flags", "file", "submitted_at",
+               "seconds"]
 
 
 @dataclass
@@ -87,6 +92,23 @@ class GradeRow:
     seconds: float | None = None
     tests: list[TestResult] = field(default_factory=list)
     notebook: dict | None = field(default=None, repr=False, compare=False)
+    name: str = ""
+    submitted_at: str = ""
+    late_marker: bool = False
+    late: bool = False
+    days_late: int | None = None
+    penalty: float | None = None
+    final_score: float | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("notebook")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GradeRow:
+        data = dict(data, tests=[TestResult(**t) for t in data["tests"]])
+        return cls(**data)
 
     @property
     def order(self) -> tuple[str, str, str]:

@@ -38,17 +38,28 @@ def _colours() -> list[str]:
     return [OKABE_ITO[name] for name in _PALETTE_ORDER]
 
 
+COLUMNS = 3  # panels per row of the distribution figure: 3 x 3.3 in at 100 dpi fits the page
+
+
 def _score_figure(plt, present: list[Assignment], graded: list[GradeRow]) -> str:
+    from matplotlib.ticker import MaxNLocator
+
     colours = _colours()
-    fig, axes = plt.subplots(1, len(present), figsize=(3.2 * len(present), 2.8), squeeze=False)
-    for i, (ax, a) in enumerate(zip(axes[0], present)):
+    rows_, cols = -(-len(present) // COLUMNS), min(len(present), COLUMNS)
+    fig, axes = plt.subplots(rows_, cols, figsize=(3.3 * cols, 2.9 * rows_), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(present):]:
+        ax.set_visible(False)
+    for i, (ax, a) in enumerate(zip(axes.flat, present)):
         scores = [r.score for r in graded if r.assignment == a.id]
         ax.hist(scores, bins=max(int(a.max_score), 1), range=(0, max(a.max_score, 1)),
                 color=colours[i % len(colours)], edgecolor="black", hatch="//" if i % 2 else "")
         ax.set_title(f"{a.id}\n(n = {len(scores)})", fontsize=9)
-        ax.set_xlabel("autograded score (points)")
-        ax.set_ylabel("students")
-    fig.suptitle("Score distribution per assignment (graded submissions)", y=1.08)
+        ax.set_xlabel("autograded score (points)", fontsize=8)
+        ax.set_ylabel("students", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts and points: whole
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle("Score distribution per assignment (graded submissions)")
     return _png(plt, fig)
 
 
@@ -62,7 +73,7 @@ def _pass_rate_figure(plt, present: list[Assignment], graded: list[GradeRow]) ->
             labels.append(f"{a.id} · {test.grade_id}{' (hidden)' if test.hidden else ''}")
             rates.append(100 * passed / len(subset))
             colours.append(palette[i % len(palette)])
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(labels) + 1.2))
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(labels) + 1.2), layout="constrained")
     ax.barh(range(len(labels)), rates, color=colours, edgecolor="black")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
@@ -114,7 +125,7 @@ UNSANDBOXED_BANNER = (
 STYLE = ("<!doctype html><html><head><meta charset='utf-8'><title>Grading report</title><style>"
          "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
-         "font-size:13px;text-align:left;vertical-align:top}th{background:#eee}</style></head><body>")
+         "font-size:13px;text-align:left;vertical-align:top}th{background:#eee}img{max-width:100%;height:auto}</style></head><body>")
 
 
 def _overview(rows: list[GradeRow], sandbox: str) -> list[str]:
