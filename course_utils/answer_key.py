@@ -62,7 +62,9 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "momentum_step": _TORCH_SGD,
     "lookahead_nesterov_step": ("optim.nesterov_step", *_TORCH_SGD),
     "nesterov_step": _TORCH_SGD,
+    "sutskever_momentum_step": ("optim.momentum_step", *_TORCH_SGD),
     # 07: adaptive rates
+    "adagrad_step": ("torch.optim.Adagrad",),
     "rmsprop_step": ("optim.RMSprop", "torch.optim.RMSprop"),
     "adam_step": ("optim.Adam", "optim.AdamW", "optim.adamw_step", "torch.optim.Adam",
                   "torch.optim.AdamW"),

@@ -53,6 +53,8 @@ WORKING: dict[str, tuple[str, str, str]] = {
                                 "    u_new, v_new = {ref}(u, grad_fn(u), v, lr, beta)\n"
                                 "    return u_new + lr * beta * v_new, v_new"),
     "nesterov_step": ("optim", "nesterov_step", PASS_THROUGH),
+    "sutskever_momentum_step": ("optim", "sutskever_momentum_step", PASS_THROUGH),
+    "adagrad_step": ("optim", "adagrad_step", PASS_THROUGH),
     "rmsprop_step": ("optim", "rmsprop_step", PASS_THROUGH),
     "adam_step": ("optim", "adam_step", PASS_THROUGH),
     "adamw_step": ("optim", "adamw_step", PASS_THROUGH),
@@ -83,6 +85,9 @@ CLASS_ROUTES: dict[str, str] = {
     "nesterov_step": f"    o = optim.SGD([{_OPT}], lr=lr, momentum=max(beta, 1e-300), nesterov=True)\n"
                      "    o.state[0]['momentum_buffer'] = np.array(v, dtype=float)\n"
                      "    o.step([g])\n    return o.params[0], o.state[0]['momentum_buffer']",
+    "sutskever_momentum_step": f"    o = optim.SGD([{_OPT}], lr=lr, momentum=max(beta, 1e-300))\n"
+                               "    o.state[0]['momentum_buffer'] = np.array(v, dtype=float) / -lr\n"
+                               "    o.step([g])\n    return o.params[0], -lr * o.state[0]['momentum_buffer']",
     "rmsprop_step": f"    o = optim.RMSprop([{_OPT}], lr=lr, alpha=alpha, eps=eps)\n"
                     "    o.state[0]['square_avg'] = np.array(s, dtype=float)\n"
                     "    o.step([g])\n    return o.params[0], o.state[0]['square_avg']",
@@ -116,6 +121,17 @@ TORCH_ROUTES: dict[str, str] = {
     "relu_backward": "    s_t = torch.tensor(np.asarray(s, dtype=float), requires_grad=True)\n"
                      "    torch.relu(s_t).backward(torch.as_tensor(np.asarray(grad_x, dtype=float)))\n"
                      "    return s_t.grad.numpy()",
+    "sutskever_momentum_step":
+        "    p = torch.tensor(np.asarray(w, dtype=float), requires_grad=True)\n"
+        "    o = torch.optim.SGD([p], lr=lr, momentum=max(beta, 1e-300))\n"
+        "    o.state[p]['momentum_buffer'] = torch.tensor(np.asarray(v, dtype=float) / -lr)\n"
+        "    p.grad = torch.tensor(np.asarray(g, dtype=float))\n    o.step()\n"
+        "    return p.detach().numpy(), -lr * o.state[p]['momentum_buffer'].numpy()",
+    "adagrad_step": "    p = torch.tensor(np.asarray(w, dtype=float), requires_grad=True)\n"
+                    "    o = torch.optim.Adagrad([p], lr=lr, eps=eps)\n"
+                    "    o.state[p]['sum'] = torch.tensor(np.asarray(s, dtype=float))\n"
+                    "    p.grad = torch.tensor(np.asarray(g, dtype=float))\n    o.step()\n"
+                    "    return p.detach().numpy(), o.state[p]['sum'].numpy()",
     "adam_step": "    p = torch.tensor(np.asarray(w, dtype=float), requires_grad=True)\n"
                  "    o = torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps, "
                  "weight_decay=weight_decay)\n"
