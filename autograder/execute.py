@@ -69,3 +69,4 @@ def execute(tasks: list[Task], sandbox: Sandbox, out: Path, jobs: int,
         sandbox.cancel()
         raise
     pool.shutdown()
+    sandbox.close()

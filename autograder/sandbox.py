@@ -14,6 +14,10 @@ gets no process limit: it would count all of the user's processes; the PID names
 timeout still end a fork bomb). Each slot is pinned to one core, so a runaway submission slows
 only its own slot.
 
+With bwrap a slot's sandbox is warm (``warm.py``, ``zygote.py``): it stays up, the heavy imports
+done once, and each submission runs in a fresh process forked from it, with its own limits; the
+zygote kills every process the submission left and empties /tmp before the next one.
+
 Without a working ``bwrap`` (``bwrap_problem`` says why) ``python -m autograder grade`` refuses to
 run unless given ``--no-sandbox``; ``validate`` and the maintainers' tools, which run only the
 course's own notebooks, may still use ``Sandbox(use_bwrap=False)``: the worker then runs with the
@@ -146,7 +150,7 @@ class Sandbox:
     """Runs notebooks through ``worker.py``; ``hide`` lists folders the notebooks must not see."""
 
     def __init__(self, limits: Limits, hide: list[Path], use_bwrap: bool | None = None,
-                 why_unsandboxed: str | None = None):
+                 why_unsandboxed: str | None = None, warm: bool = True):
         self.limits = limits
         if use_bwrap is None:  # bwrap when it works; the caller decides whether that is enough
             problem = bwrap_problem()
@@ -162,6 +166,15 @@ class Sandbox:
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._cancelled = False
+        from .warm import WarmSlots  # a zygote per slot; only inside bwrap's PID namespace
+
+        warm = warm and not os.environ.get("AUTOGRADER_COLD")  # the cold path, for comparison
+        self._warm = WarmSlots(self) if use_bwrap and warm else None
+
+    def close(self) -> None:
+        """Stop the slots' warm workers (a new ``run`` starts them again)."""
+        if self._warm is not None:
+            self._warm.close()
 
     def cancel(self) -> None:
         """Kill every running sandbox (Ctrl-C); later ``run`` calls return at once."""
@@ -170,6 +183,7 @@ class Sandbox:
             running = list(self._running)
         for proc in running:
             _kill(proc, None)
+        self.close()
 
     @property
     def description(self) -> str:
@@ -244,6 +258,10 @@ class Sandbox:
 
     def run(self, notebook: dict, slot: int = 0) -> Outcome:
         uid = self._uid(slot)
+        if self._warm is not None:
+            if self._cancelled:
+                return Outcome(None, False, "the run was interrupted", 0.0)
+            return self._warm.run(notebook, slot, uid)
         secret = secrets.token_bytes(32)
         request = json.dumps({"notebook": notebook, "secret": secret.hex(), "uid": uid,
                               "cell_timeout": int(self.limits.timeout),

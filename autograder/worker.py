@@ -41,16 +41,104 @@ def _isolate_stdio():
 
 
 def _drop_privileges(uid: int | None) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
     if os.getuid() == 0 and uid:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # from root to non-root: every capability is cleared
+    no_ptrace()
+
+
+def no_ptrace() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
-def _make_client(nb, request: dict, workdir: str):
+class _Forked:
+    """The part of ``subprocess.Popen`` jupyter_client's provisioner uses, for a forked pid."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = self.pid, 0
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        import subprocess
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("kernel", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self):
+        self.send_signal(9)
+
+    def terminate(self):
+        self.send_signal(15)
+
+
+def fork_kernel():
+    """Fork ipykernel's kernel from this (warm, thread-free) process; return its manager.
+
+    The kernel runs in a session of its own with fds 0-2 on /dev/null and every other fd closed,
+    on the connection file written here; the returned ``AsyncKernelManager`` adopts it instead of
+    spawning ``python -m ipykernel_launcher``, so nbclient drives it exactly as a cold kernel.
+    """
+    from jupyter_client.connect import write_connection_file
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+    from jupyter_client.session import new_id_bytes
+
+    # where a cold kernel's connection file goes (tempfile.mkstemp), so the kernel sees the same
+    conn, _ = write_connection_file(ip="127.0.0.1", key=new_id_bytes(), kernel_name="python3")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            os.closerange(3, 1 << 16)
+            sys.stdin = open(0, closefd=False)  # the streams on the (closed) fds above
+            sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)
+            import ipykernel_launcher
+            from ipykernel.kernelapp import launch_new_instance
+
+            # as after `python -m ipykernel_launcher -f CONN`: its argv, not the grader's path
+            sys.argv = [ipykernel_launcher.__file__, "-f", conn]
+            sys.path[:] = [p for p in sys.path if not p.startswith("/tmp/.grader")]
+            launch_new_instance(argv=["-f", conn])
+        finally:
+            os._exit(0)
+
+    async def adopt(self, cmd, **kwargs):
+        self.process = _Forked(pid)
+        self.pid = self.pgid = pid
+        self.cwd = kwargs.get("cwd", os.getcwd())
+        return self.connection_info
+
+    LocalProvisioner.launch_kernel = adopt
+    km = AsyncKernelManager(kernel_name="python3", cache_ports=False, connection_file=conn)
+    km.load_connection_file()
+    km._connection_file_written = True
+    return km
+
+
+def _make_client(nb, request: dict, workdir: str, km=None):
     from nbclient import NotebookClient
 
     budget = {"left": int(request["max_output_bytes"]), "truncated": False}
@@ -83,7 +171,7 @@ def _make_client(nb, request: dict, workdir: str):
     client = GradingClient(
         nb, timeout=request["cell_timeout"], kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=False, startup_timeout=120, record_timing=False,
-        shutdown_kernel="immediate",
+        shutdown_kernel="immediate", km=km,
         resources={"metadata": {"path": workdir}}, on_cell_start=on_start,
         on_cell_executed=on_executed)
     return client, replies, state, budget
@@ -95,7 +183,7 @@ def _stream(name: str, text: str):
     return nbformat.v4.new_output("stream", name=name, text=text)
 
 
-def run(request: dict) -> dict:
+def run(request: dict, warm: bool = False) -> dict:
     import nbformat
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -103,7 +191,8 @@ def run(request: dict) -> dict:
     os.chdir(workdir)
     os.environ["HOME"] = workdir  # the kernel's jupyter, IPython and matplotlib state lives here
     nb = nbformat.from_dict(request["notebook"])
-    client, replies, state, budget = _make_client(nb, request, workdir)
+    km = fork_kernel() if warm else None
+    client, replies, state, budget = _make_client(nb, request, workdir, km)
     failure = None
     try:
         client.execute()
@@ -116,6 +205,17 @@ def run(request: dict) -> dict:
                    "message": f"{type(exc).__name__}: {str(exc)[:500]}"}
     return {"notebook": nb, "replies": {str(k): v for k, v in replies.items()},
             "failure": failure, "truncated": budget["truncated"]}
+
+
+def failed(exc: BaseException) -> dict:
+    return {"notebook": None, "replies": {}, "truncated": False, "failure": {
+        "kind": "worker", "cell": None, "message": f"{type(exc).__name__}: {str(exc)[:500]}"}}
+
+
+def sign(result: dict, secret: bytes) -> bytes:
+    """The reply: a line with the HMAC-SHA256 of the JSON payload, then the payload."""
+    reply = json.dumps(result).encode()
+    return hmac.new(secret, reply, hashlib.sha256).hexdigest().encode() + b"\n" + reply
 
 
 def main() -> None:
@@ -131,11 +231,8 @@ def main() -> None:
         _drop_privileges(request.get("uid"))
         result = run(request)
     except BaseException as exc:  # noqa: BLE001 - the grader must hear about any failure here
-        result = {"notebook": None, "replies": {}, "truncated": False, "failure": {
-            "kind": "worker", "cell": None, "message": f"{type(exc).__name__}: {str(exc)[:500]}"}}
-    reply = json.dumps(result).encode()
-    digest = hmac.new(secret, reply, hashlib.sha256).hexdigest().encode()
-    private.write(digest + b"\n" + reply)
+        result = failed(exc)
+    private.write(sign(result, secret))
     private.flush()
     os._exit(0)  # no interpreter teardown: the kernel is already gone, nothing else to wait for
 

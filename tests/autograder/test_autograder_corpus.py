@@ -165,3 +165,20 @@ def test_lms_zip_with_a_zip_slip_member(graded, tmp_path):
         assert (float(rows[key]["score"]) if rows[key]["score"] else None) == score
     assert not (tmp_path / "x").exists() and not (out.parent / "x").exists()
     assert sorted(p.name for p in (out / "feedback").iterdir()) == ["12345", "222"]
+
+
+def test_nothing_carries_from_one_submission_to_the_next_in_one_slot(graded, tmp_path):
+    """Warm slots: a daemon, files in /tmp and /dev/shm, an open fd, patched numpy, a replaced
+    ``course_utils.optim`` and a changed matplotlib rc, each followed in the same slot
+    (``--jobs 1``) by a submission that looks for them and loses its marks if it finds any."""
+    expected = builder.build_same_slot(graded["root"] / "release", tmp_path)
+    out = tmp_path / "out"
+    code = main(["grade", str(tmp_path / "sameslot"), "--out", str(out), "--source",
+                 str(graded["source"]), "--build", str(graded["build"]), "--jobs", "1",
+                 "--timeout", TIMEOUT])
+    assert code == 0
+    rows = _rows(out)
+    got = {key: (r["status"], float(r["score"]) if r["score"] else None)
+           for key, r in rows.items()}
+    assert got == {key: (status, score) for key, (status, score, _) in expected.items()}, \
+        {key: rows[key]["reason"] for key in rows if got[key][0] != "missing"}

@@ -91,6 +91,91 @@ def add(a, b):
     return 0.0
 '''
 
+# The warm path (one zygote per slot, a fresh fork per submission): each attacker is graded
+# right before its victim in the same slot (``--jobs 1``, students in name order). A victim
+# holds the correct answers but returns a wrong ``add`` if anything of the attacker survived.
+LEAVE_DAEMON = '''
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:  # a daemon: double fork, own session, keeps writing into /tmp
+        while True:
+            for where in ("/tmp/leak-daemon", "/dev/shm/leak-daemon"):
+                try:
+                    open(where, "w").write("def add(a, b):\\n    return a + b\\n")
+                except OSError:
+                    pass
+            time.sleep(0.02)
+    os._exit(0)
+time.sleep(0.2)
+
+def add(a, b):
+    return a + b
+'''
+
+LEAVE_FILES = '''
+import os
+for where in ("/tmp/answers.py", os.path.expanduser("~/answers.py"), "/tmp/.hidden/answers.py"):
+    try:
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+        open(where, "w").write("def add(a, b):\\n    return a + b\\n")
+    except OSError:
+        pass
+leaked_fd = os.open("/tmp/answers.py", os.O_RDONLY)  # an fd a fork server could pass on
+os.makedirs("/tmp/.locked/inner", exist_ok=True)  # a folder locked against the wipe
+open("/tmp/.locked/inner/answers.py", "w").write("def add(a, b):\\n    return a + b\\n")
+os.chmod("/tmp/.locked/inner", 0)
+os.chmod("/tmp/.locked", 0)
+
+def add(a, b):
+    return a + b
+'''
+
+PATCH_MODULES = '''
+import sys, types
+import numpy as np
+import matplotlib
+import course_utils.optim as optim
+np.allclose = lambda *a, **k: True
+np.ATTACKED = True
+optim.adam_step = lambda *a, **k: "attacked"
+optim.ATTACKED = True
+fake = types.ModuleType("course_utils.optim")
+fake.ATTACKED = True
+sys.modules["course_utils.optim"] = fake
+matplotlib.rcParams["lines.linewidth"] = 99.0
+
+def add(a, b):
+    return a + b
+'''
+
+FIND_LEFTOVERS = '''
+import glob, os, sys, time
+import numpy as np
+import matplotlib
+import course_utils.optim as optim
+time.sleep(0.3)  # a surviving daemon would write again by now
+found = [p for pattern in ("/tmp/leak*", "/tmp/answers.py", "/tmp/.hidden", "/tmp/.locked", "/dev/shm/*",
+                           "/tmp/*/answers.py") for p in glob.glob(pattern)]
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        if "answers" in os.readlink(f"/proc/self/fd/{fd}"):
+            found.append("fd " + fd)
+    except OSError:
+        pass
+if getattr(np, "ATTACKED", False) or np.allclose(1.0, 2.0):
+    found.append("numpy patched")
+if getattr(optim, "ATTACKED", False) or getattr(sys.modules["course_utils.optim"], "ATTACKED",
+                                                False) or optim.adam_step.__module__ != "course_utils.optim":
+    found.append("course_utils.optim replaced")
+if matplotlib.rcParams["lines.linewidth"] == 99.0:
+    found.append("matplotlib rc")
+print("left over from an earlier submission:", found)
+
+def add(a, b):
+    return 0.0 if found else a + b
+'''
+
 
 def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
@@ -204,6 +289,20 @@ def build(release_dir: Path, dest: Path, secret_roots: list[str]) -> dict:
     expected_zip = {("12345", ADD): ("graded", 4, None), ("222", SQUARE): ("graded", 3, None),
                     ("..%2Fx", ADD): ("invalid", None, None)}
     return {"folder": expected, "zip": expected_zip}
+
+
+def build_same_slot(release_dir: Path, dest: Path) -> dict:
+    """``dest/sameslot/STUDENT/01_fixture_add.ipynb``: attacker, victim, attacker, victim… for
+    a ``--jobs 1`` run (one slot, students in name order); every one of them earns full marks."""
+    add_nb = nbformat.read(release_dir / f"{ADD}.ipynb", as_version=4)
+    expected: dict[tuple[str, str], tuple] = {}
+    for n, attack in enumerate((LEAVE_DAEMON, LEAVE_FILES, PATCH_MODULES)):
+        for student, answer in ((f"s{n}a_attacker", attack), (f"s{n}b_victim", FIND_LEFTOVERS)):
+            path = dest / "sameslot" / student / f"{ADD}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(fill(add_nb, {**CORRECT, "add": answer}), path)
+            expected[(student, ADD)] = ("graded", 4, None)
+    return expected
 
 
 def inputs_digest(root: Path) -> dict[str, str]:
