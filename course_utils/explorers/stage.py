@@ -431,17 +431,24 @@ def set_value(widget, value) -> None:
 
 
 def set_range(widget, low, high, value=None) -> None:
-    """Move a slider's range (and value) in one message to the page.
+    """Move a slider's range (and value) in one message to the page, the range first.
 
-    Widened first so that min <= max holds at every step. One message: were the range to come
-    first, the page would put its old value on the new grid and send that back, after the
-    kernel had set the new one.
+    Widened first so that min <= max holds at every step. One message, range first: the page
+    sets all three, then updates its slider for the new range with the new value. Had the
+    value come first (or alone), the page would pin it into the old range, or put its old
+    value on the new grid, and send that back after the kernel had moved on: the slider would
+    then read one start while the figure shows another.
     """
     with widget.hold_sync():
         widget.min, widget.max = min(low, widget.min), max(high, widget.max)
         widget.min, widget.max = low, high
         if value is not None:
             set_value(widget, value)
+        held = set(widget._states_to_send)  # what ipywidgets would send as a set, in any order
+        widget._states_to_send.clear()
+    first = [key for key in ("min", "max", "step", "value") if key in held]
+    if held:
+        widget.send_state(first + sorted(held - set(first)))
 
 
 def click_to_start(explorer: Explorer, ax, x_name: str, y_name: str) -> None:
