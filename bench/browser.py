@@ -26,8 +26,10 @@ import numpy as np
 from bench.lab import JupyterLab, browser_problems, chromium, kernel_execute, run_all
 from bench.stats import row, summarise
 
-# key -> (the code that builds it, as its notebook does, its name on the page, the slider the
-# benchmark moves). Names differ so that the two races of 06 and 07 live side by side.
+# key -> (the code that builds it, as its notebook does, and the slider the benchmark moves).
+# Each is named "explorer <key>" (NAME), so the two races of 06 and 07 live side by side. Their
+# "your" rules are the reference maths without its argument checks: plain functions, like a
+# student's.
 EXPLORERS = {
     "01": ("widgets.learning_rate_explorer_1d(name=NAME)", "lr"),
     "02": ("widgets.learning_rate_explorer_2d(name=NAME)", "lr"),
@@ -35,10 +37,11 @@ EXPLORERS = {
     "04": ("widgets.softmax_explorer(name=NAME)", "z1"),
     "05": ("widgets.backprop_explorer(name=NAME)", "weight_scale"),
     "06": ("widgets.optimizer_race(show=('SGD', 'momentum', 'Nesterov'), your_rules={"
-           "'momentum': optim.momentum_step, 'nesterov': optim.nesterov_step}, name=NAME)",
-           "lr_sgd"),
+           "'momentum': plain(optim.momentum_step), 'nesterov': plain(optim.nesterov_step)}, "
+           "name=NAME)", "lr_sgd"),
     "07": ("widgets.optimizer_race(landscape='Rosenbrock', your_rules={"
-           "'rmsprop': optim.rmsprop_step, 'adam': optim.adam_step}, name=NAME)", "lr_adaptive"),
+           "'rmsprop': plain(optim.rmsprop_step), 'adam': plain(optim.adam_step)}, name=NAME)",
+           "lr_adaptive"),
     "08": ("widgets.schedule_explorer(name=NAME)", "lr0"),
     "09": ("widgets.training_explorer(name=NAME)", "lr0"),
 }
@@ -53,6 +56,14 @@ from course_utils import optim, widgets
 from course_utils.explorers.stage import dom_class, moved, png_bytes
 
 E, CHANGES = {}, {}
+
+def plain(rule):
+    '''A reference rule as a student writes it: the maths, no argument checks.'''
+    maths = optim.unchecked(rule)
+    def step(*args, **kwargs):
+        return maths(*args, **kwargs)
+    step.__name__ = rule.__name__
+    return step
 
 def _count_changes(key):
     '''Count the changes the page sends to explorer `key` (not those its refresh makes).'''

@@ -31,23 +31,36 @@ MARKER = "BENCH-WIDGETS-JSON:"
 # Runs in the kernel. Timing each build shows what opening the widget costs, too.
 KERNEL_CODE = """
 import inspect, json, time
-from course_utils import widgets
+from course_utils import optim, widgets
+
+def plain(rule):  # a student's rule: the maths, no argument checks
+    return optim.unchecked(rule)
 
 def explorers():
     for name in widgets.__all__:
         fn = getattr(widgets, name)
         if inspect.isfunction(fn) and str(inspect.signature(fn).return_annotation) in (
                 "Explorer", str(widgets.Explorer)):
-            yield name, fn
+            yield name, fn, None
+    # The races as notebooks 06 and 07 build them, with the students' rules racing too.
+    yield "optimizer_race (06)", lambda: widgets.optimizer_race(
+        show=("SGD", "momentum", "Nesterov"), your_rules={
+            "momentum": plain(optim.momentum_step), "nesterov": plain(optim.nesterov_step)},
+        name="race 06"), "lr_sgd"
+    yield "optimizer_race (07)", lambda: widgets.optimizer_race(
+        landscape="Rosenbrock", your_rules={
+            "rmsprop": plain(optim.rmsprop_step), "adam": plain(optim.adam_step)},
+        name="race 07"), "lr_adaptive"
 
 report = {}
-for name, build in explorers():
+for name, build, control in explorers():
     began = time.perf_counter()
     explorer = build()
     built = time.perf_counter() - began
-    runs = [widgets.measure_update_latency(explorer, n=UPDATES) for _ in range(RUNS)]
+    runs = [widgets.measure_update_latency(explorer, n=UPDATES, control=control)
+            for _ in range(RUNS)]
     explorer.close()
-    report[name] = {"build_s": built, "runs": runs}
+    report[name] = {"build_s": built, "runs": runs, "control": control or explorer.primary}
 print(MARKER + json.dumps(report))
 """
 
@@ -85,7 +98,8 @@ def run(updates: int = 50, runs: int = 3, log=print) -> dict:
                 f"(≤ {TARGET_MAX_MS:.0f}); built in {result['build_s']:.2f} s")
         if modes != ["ipympl"]:
             note += f"; mode {'/'.join(modes)} (not the live ipympl canvas)"
-        line = row(f"{name}()", stat, TARGET_MS, note=note)
+        what = name if "(" in name else f"{name}()"
+        line = row(what, stat, TARGET_MS, note=f"moves {result['control']}; {note}")
         line.update(p90=p90, met=bool(stat.median <= TARGET_MS and p90 <= TARGET_P90_MS
                                       and worst <= TARGET_MAX_MS))
         rows.append(line)

@@ -37,6 +37,7 @@ from explorer_testing import layout_problems
 EXAMPLES = int(os.environ.get("SWEEP_EXAMPLES", "6"))
 
 # name -> how the notebooks build it (06 and 07 race the students' rules: here the reference)
+plain = optim.unchecked  # a student's rule: the maths, no argument checks
 BUILDS = {
     "01 learning_rate_explorer_1d": lambda: widgets.learning_rate_explorer_1d(),
     "02 learning_rate_explorer_2d": lambda: widgets.learning_rate_explorer_2d(),
@@ -45,10 +46,11 @@ BUILDS = {
     "05 backprop_explorer": lambda: widgets.backprop_explorer(),
     "06 optimizer_race": lambda: widgets.optimizer_race(
         show=("SGD", "momentum", "Nesterov"),
-        your_rules={"momentum": optim.momentum_step, "nesterov": optim.nesterov_step}),
+        your_rules={"momentum": plain(optim.momentum_step),
+                    "nesterov": plain(optim.nesterov_step)}),
     "07 optimizer_race": lambda: widgets.optimizer_race(
-        landscape="Rosenbrock", your_rules={"rmsprop": optim.rmsprop_step,
-                                            "adam": optim.adam_step}),
+        landscape="Rosenbrock", your_rules={"rmsprop": plain(optim.rmsprop_step),
+                                            "adam": plain(optim.adam_step)}),
     "08 schedule_explorer": lambda: widgets.schedule_explorer(),
     "09 training_explorer": lambda: widgets.training_explorer(epochs=1),
 }
