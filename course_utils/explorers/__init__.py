@@ -49,6 +49,13 @@ How they stay fast and clean:
   that name (closing the old one's widgets) instead of piling up canvases. Elsewhere (Colab,
   scripts, tests) the figure is shown as a PNG in an ``Image`` widget: same controls, same
   numbers.
+- One change, one picture, never a wrong one: a control change sends exactly one frame, and
+  every frame is whole (the page may skip one that arrives while the last is decoding; a
+  skipped difference would leave it wrong). Values the kernel sets go on the slider's grid,
+  and a range moves in one message with its value, so the page sends nothing stale back.
+- Figures are 900 px wide (they fit the notebook with the file browser open), legends sit
+  above the axes (no line runs through them), and a run that blows up says "diverged" in the
+  picture.
 - An error in a callback (e.g. a student's rule raising) is printed in the explorer's
   ``Output`` area, not lost in the kernel log.
 """
