@@ -47,7 +47,7 @@ class AnswerKeyUsed(AssertionError):
 
 
 @functools.lru_cache(maxsize=None)
-def _is_library(filename: str) -> bool:
+def is_library(filename: str) -> bool:
     return filename.startswith(_LIBRARY_ROOTS) or filename.startswith("<frozen ")
 
 
@@ -132,7 +132,7 @@ class Guard:
 
     def __enter__(self):
         entry = _getframe(1)
-        while entry is not None and _is_library(entry.f_code.co_filename):
+        while entry is not None and is_library(entry.f_code.co_filename):
             entry = entry.f_back
         self.registry = _current_registry()
         self.entry, self.test_file = entry, entry.f_code.co_filename if entry else ""
@@ -172,7 +172,7 @@ class Guard:
 
     def _is_student(self, frame) -> bool:
         name = frame.f_code.co_filename
-        return name != self.test_file and not _is_library(name)
+        return name != self.test_file and not is_library(name)
 
     def _report(self, hit: tuple[str, str], caller) -> None:
         kind, what = hit
