@@ -182,7 +182,7 @@ class Sandbox:
             self._cancelled = True
             running = list(self._running)
         for proc in running:
-            _kill(proc, None)
+            kill_sandbox(proc, None)
         self.close()
 
     @property
@@ -231,7 +231,8 @@ class Sandbox:
                 env[key] = os.environ[key]
         return env
 
-    def _preexec(self, slot: int, uid: int | None):
+    def preexec(self, slot: int, uid: int | None):
+        """What the worker's process runs before it starts: this sandbox's limits, the slot's core."""
         limits = self.limits
         cores = sorted(os.sched_getaffinity(0))
 
@@ -273,7 +274,7 @@ class Sandbox:
             proc = subprocess.Popen(self.command(uid), stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     env=self.environment(), start_new_session=True,
-                                    preexec_fn=self._preexec(slot, uid))
+                                    preexec_fn=self.preexec(slot, uid))
             self._running.add(proc)
         try:
             return self._communicate(proc, request, secret, uid, start)
@@ -298,7 +299,7 @@ class Sandbox:
                 if len(sink) + len(chunk) > limit:
                     if flag is not None:
                         flag.set()
-                        _kill(proc, uid)
+                        kill_sandbox(proc, uid)
                         return
                     continue  # stderr: keep the beginning, drop the rest
                 sink.extend(chunk)
@@ -313,7 +314,7 @@ class Sandbox:
             proc.wait(timeout=self.limits.timeout + 15)  # + kernel start-up and shutdown
         except subprocess.TimeoutExpired:
             timed_out = True
-        _kill(proc, uid)
+        kill_sandbox(proc, uid)
         for t in threads:
             t.join(timeout=5)
         seconds = time.monotonic() - start
@@ -322,14 +323,15 @@ class Sandbox:
         if overflow.is_set():
             return Outcome(None, False, "the notebook produced more output than the grader "
                            "accepts", seconds)
-        reply, problem = _verify(bytes(out), secret)
+        reply, problem = verify_reply(bytes(out), secret)
         if reply is None:
             tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
             problem += f" (exit code {proc.returncode}{'; ' + ' | '.join(tail) if tail else ''})"
         return Outcome(reply, False, problem, seconds)
 
 
-def _verify(raw: bytes, secret: bytes) -> tuple[dict | None, str | None]:
+def verify_reply(raw: bytes, secret: bytes) -> tuple[dict | None, str | None]:
+    """The worker's reply if its HMAC with ``secret`` holds, else None and why."""
     digest, _, payload = raw.partition(b"\n")
     if not raw:
         return None, "the grading worker ended without a result"
@@ -371,7 +373,7 @@ def _processes_of(uid: int) -> list[int]:
     return pids
 
 
-def _kill(proc: subprocess.Popen, uid: int | None) -> None:
+def kill_sandbox(proc: subprocess.Popen, uid: int | None) -> None:
     """Kill the worker, its process group, its descendants and every process of the slot's uid.
 
     With bwrap, killing the outer bwrap process tears down the PID namespace, which is enough;

@@ -68,7 +68,7 @@ class WarmSlots:
         proc = subprocess.Popen(self.command(uid), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=log, env=self.sandbox.environment(),
                                 start_new_session=True,
-                                preexec_fn=self.sandbox._preexec(slot, uid))
+                                preexec_fn=self.sandbox.preexec(slot, uid))
         proc.log = log
         try:
             ready = read_frame(proc.stdout.fileno(), time.monotonic() + START_TIMEOUT, 1024)
@@ -82,9 +82,9 @@ class WarmSlots:
         return proc
 
     def _stop(self, proc: subprocess.Popen, uid: int | None) -> None:
-        from .sandbox import _kill
+        from .sandbox import kill_sandbox
 
-        _kill(proc, uid)
+        kill_sandbox(proc, uid)
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()
@@ -101,7 +101,7 @@ class WarmSlots:
         return proc or self._start(slot, uid)
 
     def run(self, notebook: dict, slot: int, uid: int | None):
-        from .sandbox import Outcome, _verify
+        from .sandbox import Outcome, verify_reply
 
         limits = self.sandbox.limits
         secret = secrets.token_bytes(32)
@@ -136,7 +136,7 @@ class WarmSlots:
             return Outcome(None, True, f"no result after {limits.timeout + 15:g} s", seconds)
         if problem:
             return Outcome(None, False, problem, seconds)
-        reply, problem = _verify(raw or b"", secret)
+        reply, problem = verify_reply(raw or b"", secret)
         if reply is None:
             problem += f" (warm worker exit code {proc.poll()})"
         return Outcome(reply, False, problem, seconds)

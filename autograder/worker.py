@@ -40,7 +40,8 @@ def _isolate_stdio():
     return private
 
 
-def _drop_privileges(uid: int | None) -> None:
+def drop_privileges(uid: int | None) -> None:
+    """Become ``uid`` (when root), with no new privileges and not dumpable."""
     if os.getuid() == 0 and uid:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -228,7 +229,7 @@ def main() -> None:
     secret = bytes.fromhex(request.pop("secret"))
     private = _isolate_stdio()
     try:
-        _drop_privileges(request.get("uid"))
+        drop_privileges(request.get("uid"))
         result = run(request)
     except BaseException as exc:  # noqa: BLE001 - the grader must hear about any failure here
         result = failed(exc)

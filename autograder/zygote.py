@@ -35,7 +35,7 @@ KEEP_IN_TMP = {".grader"}  # the read-only bind of these scripts
 
 def warm_imports() -> None:
     """What every graded notebook imports, loaded once: no thread or kernel is started."""
-    sys.modules.setdefault("rfc3987_syntax", None)
+    sys.modules.setdefault("rfc3987_syntax", None)  # as worker.main, for the same reason
     import IPython.core.interactiveshell  # noqa: F401
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
@@ -92,7 +92,7 @@ def child(request: dict, secret: bytes, out: int) -> None:
     try:
         os.setsid()
         limit(request)
-        worker._drop_privileges(request.get("uid"))
+        worker.drop_privileges(request.get("uid"))
         result = worker.run(request, warm=True)
     except BaseException as exc:  # noqa: BLE001 - the grader must hear about any failure here
         result = worker.failed(exc)

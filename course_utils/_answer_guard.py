@@ -48,6 +48,7 @@ class AnswerKeyUsed(AssertionError):
 
 @functools.lru_cache(maxsize=None)
 def is_library(filename: str) -> bool:
+    """Whether code in ``filename`` belongs to the course's library or Python itself."""
     return filename.startswith(_LIBRARY_ROOTS) or filename.startswith("<frozen ")
 
 
