@@ -44,6 +44,7 @@ EXPLORERS = {
            "lr_adaptive"),
     "08": ("widgets.schedule_explorer(name=NAME)", "lr0"),
     "09": ("widgets.training_explorer(name=NAME)", "lr0"),
+    "10": ("widgets.initialization_explorer(name=NAME)", "scale"),
 }
 TARGET_MEDIAN_MS, TARGET_MAX_MS, TRAINING_TARGET_MEDIAN_MS = 50.0, 150.0, 100.0
 
@@ -131,10 +132,19 @@ HOOK = """(classes) => {
         if (context.descentHooked) continue;
         const draw = context.drawImage;
         d.paints[key] = 0;
+        d.times = d.times || {};
+        d.times[key] = [];
         context.drawImage = function (...args) {
+            const now = performance.now();
             d.paints[key] += 1;
-            d.last[key] = performance.now();
-            return draw.apply(this, args);
+            d.last[key] = now;
+            d.times[key].push(now);
+            const result = draw.apply(this, args);
+            if (d.waiter && d.waiter.key === key && now > d.keyAt) {  // FIRST_PAINT waits
+                d.waiter.resolve(now - d.keyAt);
+                d.waiter = null;
+            }
+            return result;
         };
         context.descentHooked = true;
     }
@@ -162,7 +172,7 @@ def slider_handle(page, key: str, control: str, description: str):
     return box.locator(f".widget-slider:has(label:text-is({description!r})) .noUi-handle")
 
 
-def wait_idle(page, key: str, quiet_ms: float = 250, timeout: float = 20) -> None:
+def wait_idle(page, key: str, quiet_ms: float = 400, timeout: float = 20) -> None:
     """Until the kernel is idle and the canvas has not been painted for ``quiet_ms``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -177,25 +187,32 @@ def wait_idle(page, key: str, quiet_ms: float = 250, timeout: float = 20) -> Non
 
 
 def time_slider(page, key: str, control: str, description: str, samples: int) -> list[float]:
-    """Key press → first paint of the explorer's canvas, ``samples`` times (ms): → presses, and
-    ← once the handle is at the end of the slider."""
+    """Key press → first paint of the explorer's canvas after it, ``samples`` times (ms): one
+    → press per sample, or ← once the handle is at the end of the slider."""
     handle = slider_handle(page, key, control, description)
     handle.scroll_into_view_if_needed()
     handle.focus()
     times, direction = [], "ArrowRight"
     for _ in range(samples):
         wait_idle(page, key)
-        before = page.evaluate("(key) => window.descent.paints[key]", key)
-        value = handle.get_attribute("aria-valuenow")
+        now, low, high = (float(handle.get_attribute(f"aria-value{end}"))
+                          for end in ("now", "min", "max"))
+        if now >= high or now <= low:
+            direction = "ArrowLeft" if now >= high else "ArrowRight"
         page.keyboard.press(direction)
-        if handle.get_attribute("aria-valuenow") == value:  # at the end: turn round
-            direction = "ArrowLeft" if direction == "ArrowRight" else "ArrowRight"
-            page.keyboard.press(direction)
-        page.wait_for_function("([key, n]) => window.descent.paints[key] > n",
-                               arg=[key, before], timeout=30_000)
-        times.append(page.evaluate("(key) => window.descent.last[key] - window.descent.keyAt",
-                                   key))
+        times.append(page.evaluate(FIRST_PAINT, key))
     return times
+
+
+# The first paint of the explorer's canvas after the last key press, in ms: at once if it has
+# happened, else when the wrapped drawImage reports it (nothing polls).
+FIRST_PAINT = """(key) => new Promise((resolve, reject) => {
+    const d = window.descent;
+    const after = d.times[key].find((t) => t > d.keyAt);
+    if (after !== undefined) return resolve(after - d.keyAt);
+    d.waiter = {key, resolve};
+    setTimeout(() => reject(new Error("no paint within 30 s of the key press")), 30000);
+})"""
 
 
 def descriptions(page, key: str) -> dict:

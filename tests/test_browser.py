@@ -284,6 +284,13 @@ def drive_09(s):
     s.press("batch_size", "ArrowRight", 1)
 
 
+def drive_10(s):
+    s.press("scale", "ArrowRight", 2)
+    s.toggle("scheme", "He")
+    s.toggle("activation", "relu")
+    s.press("depth", "ArrowLeft", 3)
+
+
 LAYOUT = """(cls) => {
     const box = document.querySelector('.' + cls);
     const area = box.closest('.jp-OutputArea-output').getBoundingClientRect();
@@ -319,7 +326,7 @@ def test_every_explorer_in_jupyterlab(tmp_path):
             page.wait_for_function("""() => window.jupyterapp.shell.currentWidget.sessionContext
                 .session.kernel.status === "idle" """, timeout=180_000)
             page.screenshot(path=str(ARTIFACTS / "00_notebook.png"))
-            # Nine live canvases, the explorers'; the plain figures around them stay inline.
+            # One live canvas per explorer; the plain figures around them stay inline.
             assert page.locator(".jupyter-matplotlib-canvas-div").count() == len(keys)
             assert page.locator(".jp-RenderedImage img").count() >= 2
             assert page.get_by_text(NEWS_POPUP).count() == 0, "the Jupyter news pop-up is shown"
