@@ -168,7 +168,9 @@ class Sandbox:
         self._cancelled = False
         from .warm import WarmSlots  # a zygote per slot; only inside bwrap's PID namespace
 
-        warm = warm and not os.environ.get("AUTOGRADER_COLD")  # the cold path, for comparison
+        # Warm slots are opt-in for now: with the checkout under /tmp (bound back into the
+        # sandbox's fresh /tmp) the zygote fails every submission (PermissionError on the venv).
+        warm = warm and bool(os.environ.get("AUTOGRADER_WARM"))
         self._warm = WarmSlots(self) if use_bwrap and warm else None
 
     def close(self) -> None:
