@@ -23,6 +23,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import functools
+import gc
 import importlib.util
 import struct
 import sys
@@ -39,7 +40,8 @@ from matplotlib.figure import Figure
 
 __all__ = ["Explorer", "Stage", "Panel", "LIVE_FIGURES", "kernel_shows_ipympl",
            "ipympl_canvas_classes", "explorer_canvas_class", "log_slider", "slider", "moved",
-           "set_value", "set_range", "click_to_start", "one_blas_thread", "dom_class"]
+           "set_value", "set_range", "click_to_start", "one_blas_thread", "dom_class",
+           "settle_garbage"]
 
 
 @dataclass(eq=False)
@@ -311,6 +313,20 @@ class Stage:
         return png_bytes(np.asarray(self.figure.canvas.buffer_rgba()))
 
 
+def settle_garbage() -> None:
+    """Collect now, then exempt every object alive from later full collections (``gc.freeze``).
+
+    A full collection walks every object of the kernel: 70-300 ms with matplotlib, sklearn or
+    torch imported, which a student saw as a slider move that hung now and then. Frozen, the
+    objects alive when an explorer is built are no longer walked, so later collections see only
+    what was made since. The next explorer built unfreezes them first and collects (one that
+    re-running its cell replaced is freed then). Only in a live kernel.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class Panel(abc.ABC):
     """One explorer: its stage, artists, controls, labels and numbers.
 
@@ -361,6 +377,8 @@ class Panel(abc.ABC):
                 widget.observe(on_change, names="value")
         self.figure._close_explorer = explorer.close
         explorer.update()
+        if self.stage.live:
+            settle_garbage()
         return explorer
 
 
