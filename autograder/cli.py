@@ -19,13 +19,14 @@ own notebooks: it uses the sandbox when there is one, and otherwise runs without
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
 from .collect import SubmissionsError
-from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, release
+from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, build_lock, release
 from .grade import GradeError, Summary, check_out, grade, load
 from .manual import add_commands as add_manual_commands
 from .record import STATUSES
@@ -264,7 +265,8 @@ def main(argv=None) -> int:
     command = {"release": cmd_release, "grade": cmd_grade, "validate": cmd_validate,
                "export": cmd_export}[args.command]
     try:
-        return command(args)
+        with build_lock(args.build) if hasattr(args, "build") else contextlib.nullcontext():
+            return command(args)
     except (GradeError, CourseError, SubmissionsError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

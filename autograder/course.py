@@ -7,6 +7,8 @@ nbgrader's Python API (about four times faster than the CLI).
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import logging
 import os
@@ -138,6 +140,21 @@ def _nbgrader_api(root: Path):
     # nbgrader logs every converted file at INFO; a release of nine notebooks should be quiet.
     config.Application.log_level = logging.WARNING
     return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
+@contextlib.contextmanager
+def build_lock(build: Path):
+    """Hold the build folder for one command: two releases or validations sharing the default
+    ``build/nbgrader`` would delete each other's gradebook.db mid-write ("readonly database")."""
+    build = build.resolve()
+    build.parent.mkdir(parents=True, exist_ok=True)
+    with open(build.parent / f".{build.name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting: another command is using {build}", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield build
 
 
 def build_course(course: dict[str, Assignment], build: Path) -> Path:

@@ -305,7 +305,8 @@ def test_a_kernel_shows_the_cell_line_and_the_diagnosis_only(tmp_path, jupyter_e
 @pytest.mark.slow
 def test_validate_on_the_release_shows_the_diagnosis_with_the_course_config(tmp_path, jupyter_env):
     release = tmp_path / "release"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(release)],
+    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(release),
+                           "--build", str(tmp_path / "build")],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (release / "nbgrader_config.py").read_text() == (NOTEBOOKS / "nbgrader_config.py").read_text()
