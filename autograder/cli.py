@@ -4,6 +4,7 @@
     python -m autograder grade SUBMISSIONS [--out grading-out/] [--jobs N] [--timeout S]
                                [--roster CSV] [--due ID=TIME]... [--late-policy P]
                                [--config JSON] [--no-sandbox]
+                               [--cluster tcp://HOST:8786|local] [--db postgresql://...]
     python -m autograder export OUT --format canvas|moodle|csv [--to FILE]
     python -m autograder validate [--source notebooks/]
     python -m autograder formgrader OUT [--port 8888]   # grade written answers by hand
@@ -25,8 +26,10 @@ import sys
 import time
 from pathlib import Path
 
+from .cluster import ClusterError
 from .collect import SubmissionsError
 from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, build_lock, release
+from .database import DatabaseError, database_url
 from .grade import GradeError, Summary, check_out, grade, load
 from .manual import add_commands as add_manual_commands
 from .record import STATUSES
@@ -141,9 +144,11 @@ def cmd_grade(args) -> int:
     course = load(args.source)
     settings = merge_settings(args.out, list(course), args.roster, args.due, args.late_policy,
                               args.config)
+    db = database_url(args.db) if args.db else None
     summary = grade(args.submissions, args.out, source=args.source, build=args.build,
                     limits=_limits(args), jobs=args.jobs, sandboxed=not args.no_sandbox,
-                    progress=Bar("grading", _grading_notice, named=True), settings=settings)
+                    progress=Bar("grading", _grading_notice, named=True), settings=settings,
+                    cluster=args.cluster, db=db)
     if not summary.rows and not summary.ignored:
         print(f"warning: no notebooks found in {args.submissions}", file=sys.stderr)
     print_summary(summary, args.jobs, args.no_sandbox)
@@ -221,6 +226,12 @@ def parser() -> argparse.ArgumentParser:
                         "can then read the hidden tests, the solutions and other students' "
                         "files; every row is flagged 'unsandboxed'")
     term_options(g)
+    g.add_argument("--cluster", metavar="ADDRESS", help="run the notebooks on the workers of "
+                   "a Dask cluster: its scheduler, tcp://HOST:8786, or 'local' (a LocalCluster "
+                   "of --jobs workers here); see the README's 'At scale'")
+    g.add_argument("--db", metavar="URL", help="also write nbgrader's gradebook into this "
+                   "PostgreSQL database (postgresql://USER:PASSWORD@HOST/DATABASE), shared by "
+                   "runs and by nbgrader's formgrader and export")
     e = sub.add_parser("export", help="the gradebook import file of an LMS, from OUT")
     e.add_argument("out", type=Path, help="the folder grade wrote (--out)")
     e.add_argument("--format", choices=FORMATS, required=True,
@@ -251,6 +262,8 @@ def _bad_arguments(args) -> str | None:
         return "--jobs must be at least 1"
     if getattr(args, "timeout", 1) <= 0:
         return "--timeout must be more than 0 seconds"
+    if getattr(args, "cluster", None) == "":
+        return "--cluster needs a scheduler address (tcp://HOST:8786) or 'local'"
     return None
 
 
@@ -267,7 +280,8 @@ def main(argv=None) -> int:
     try:
         with build_lock(args.build) if hasattr(args, "build") else contextlib.nullcontext():
             return command(args)
-    except (GradeError, CourseError, SubmissionsError, SettingsError) as exc:
+    except (GradeError, CourseError, SubmissionsError, SettingsError, ClusterError,
+            DatabaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from typing import Callable
 from .files import PRIVATE, write_atomic
 from .plan import Task
 from .record import NotebookResult
-from .sandbox import Sandbox
+from .sandbox import Limits, Outcome, Sandbox
 from .scoring import score
 
 
@@ -31,22 +31,30 @@ def load_stored(out: Path, task: Task) -> NotebookResult | None:
     return stored if stored.key == task.key else None
 
 
-def run_task(task: Task, sandbox: Sandbox, slots: "queue.Queue[int]") -> NotebookResult:
+def run_in_slot(notebook: dict, sandbox: Sandbox, slots: "queue.Queue[int]") -> Outcome:
+    """Run one notebook in the first free slot's sandbox (on a Dask worker too: ``cluster``)."""
     slot = slots.get()
     try:
-        outcome = sandbox.run(task.notebook, slot)
+        return sandbox.run(notebook, slot)
     finally:
         slots.put(slot)
-    result = score(task.assignment, outcome, sandbox.limits.timeout)
+
+
+def scored(task: Task, outcome: Outcome, limits: Limits) -> NotebookResult:
+    """The result of ``task`` from what its sandbox returned; scored here, in the parent."""
+    result = score(task.assignment, outcome, limits.timeout)
     result.seconds = round(outcome.seconds, 2)
     result.key = task.key
     return result
 
 
-def execute(tasks: list[Task], sandbox: Sandbox, out: Path, jobs: int,
-            on_done: Callable[[Task, NotebookResult, bool], None]) -> None:
-    """Run ``tasks`` on ``jobs`` sandboxes; ``on_done(task, result, stored)`` in this thread,
-    first for the tasks whose result was stored by an earlier run."""
+def run_task(task: Task, sandbox: Sandbox, slots: "queue.Queue[int]") -> NotebookResult:
+    return scored(task, run_in_slot(task.notebook, sandbox, slots), sandbox.limits)
+
+
+def reuse_stored(tasks: list[Task], out: Path,
+                 on_done: Callable[[Task, NotebookResult, bool], None]) -> list[Task]:
+    """Hand on the results stored by an earlier run; the tasks still to execute."""
     todo = []
     for task in tasks:
         stored = load_stored(out, task)
@@ -54,6 +62,14 @@ def execute(tasks: list[Task], sandbox: Sandbox, out: Path, jobs: int,
             on_done(task, stored, True)
         else:
             todo.append(task)
+    return todo
+
+
+def execute(tasks: list[Task], sandbox: Sandbox, out: Path, jobs: int,
+            on_done: Callable[[Task, NotebookResult, bool], None]) -> None:
+    """Run ``tasks`` on ``jobs`` sandboxes; ``on_done(task, result, stored)`` in this thread,
+    first for the tasks whose result was stored by an earlier run."""
+    todo = reuse_stored(tasks, out, on_done)
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(jobs):
         slots.put(slot)

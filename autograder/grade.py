@@ -24,8 +24,9 @@ from typing import Protocol
 
 from .collect import Ignored
 from .course import Assignment, CourseError, load_course
+from .database import check_database
 from .execute import execute
-from .gradebook import write_gradebook
+from .gradebook import write_gradebook, write_shared_gradebook
 from .manual import Pages
 from .plan import Plan, Task, plan
 from .record import GradeRow, NotebookResult
@@ -118,7 +119,7 @@ def _mark_unsandboxed(work: Plan) -> None:
 
 
 def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: Pages,
-             progress: Progress) -> list[GradeRow]:
+             progress: Progress, cluster: str | None = None) -> list[GradeRow]:
     """Every row of the run: the planned ones and the executed (or stored) ones."""
     rows = list(work.rows)
 
@@ -130,7 +131,11 @@ def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: Pages
 
     progress.start(len(work.tasks), sandbox)
     try:
-        execute(work.tasks, sandbox, out, jobs, on_done)
+        if cluster:  # the same tasks, executed on a Dask cluster's workers
+            from .cluster import execute_on_cluster
+            execute_on_cluster(work.tasks, sandbox, out, cluster, jobs, on_done)
+        else:
+            execute(work.tasks, sandbox, out, jobs, on_done)
     finally:
         progress.close()
     for row in work.rows:
@@ -139,7 +144,7 @@ def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: Pages
 
 
 def _write_outputs(course, work: Plan, rows: list[GradeRow], out: Path, sandbox: Sandbox,
-                   settings: Settings) -> tuple[int, list[GradeRow]]:
+                   settings: Settings, db: str | None = None) -> tuple[int, list[GradeRow]]:
     """Store the run's rows; from every row of the term: grades.csv, tests.csv, gradebook.db,
     totals.csv, report.html; similarity.csv from this run. The similar pairs and the rows."""
     store_rows(out, rows)
@@ -147,6 +152,8 @@ def _write_outputs(course, work: Plan, rows: list[GradeRow], out: Path, sandbox:
     everything = term_rows(course, out, settings)
     write_csv(everything, out / "grades.csv")
     write_tests_csv(everything, out / "tests.csv")
+    if db:  # the shared gradebook first: OUT's own one then updates the answers' digests
+        write_shared_gradebook(course, everything, out, db)
     write_gradebook(course, everything, out / "gradebook.db")
     similar, pairs = write_similarity(work.tasks, out / "similarity.csv")  # from answers
     term = Term(course, everything, settings, manual_points(out, course))
@@ -159,13 +166,16 @@ def _write_outputs(course, work: Plan, rows: list[GradeRow], out: Path, sandbox:
 
 def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Limits, jobs: int,
           sandboxed: bool = True, progress: Progress | None = None,
-          settings: Settings | None = None) -> Summary:
+          settings: Settings | None = None, cluster: str | None = None,
+          db: str | None = None) -> Summary:
     """Grade every notebook in ``submissions`` (a folder or a zip) into ``out``.
 
     ``sandboxed=False`` (``--no-sandbox``) runs without bubblewrap and flags every row
     ``unsandboxed``; otherwise a missing or broken bubblewrap stops the run before anything is
     written or run. ``settings``: the term's roster, due dates and late policy (default: those
-    stored in ``out`` by earlier runs; ``term.merge_settings``).
+    stored in ``out`` by earlier runs; ``term.merge_settings``). ``cluster``: a Dask scheduler's
+    address, or ``local`` (``cluster``); None runs on this machine. ``db``: a database URL
+    (``database.database_url``) that receives nbgrader's gradebook too (checked first).
     """
     started = time.monotonic()
     course = load(source)
@@ -175,14 +185,16 @@ def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Li
     if problem:  # before anything is written or run
         raise GradeError(no_sandbox_message(problem))
     check_out(out)
+    if db:
+        check_database(db)
     hide = [source, submissions, out, build]
     sandbox = Sandbox(limits, hide=hide, use_bwrap=True) if sandboxed else \
         Sandbox(limits, hide=hide, use_bwrap=False, why_unsandboxed="--no-sandbox was given")
     work = plan(submissions, course, limits)
     if not sandboxed:
         _mark_unsandboxed(work)
-    rows = _execute(work, sandbox, out, jobs, Pages(course, out), progress or Silent())
+    rows = _execute(work, sandbox, out, jobs, Pages(course, out), progress or Silent(), cluster)
     settings = settings or Settings.load(settings_path(out))
-    pairs, everything = _write_outputs(course, work, rows, out, sandbox, settings)
+    pairs, everything = _write_outputs(course, work, rows, out, sandbox, settings, db)
     return Summary(rows, work.ignored, sandbox.description, pairs, time.monotonic() - started,
                    out, everything)

@@ -39,12 +39,14 @@ EPOCH = dt.datetime(1970, 1, 1)
 DIGESTS = ".gradebook-answers.json"  # per submission, the written answers the gradebook saw
 
 
-def open_gradebook(path: Path):
-    """nbgrader's ``Gradebook`` on ``path``, without its slow ``alembic`` subprocess."""
+def open_gradebook(path: Path | str):
+    """nbgrader's ``Gradebook`` on the SQLite file ``path`` (or a database URL given as a
+    string: ``--db``), without nbgrader's slow ``alembic`` subprocess."""
     import nbgrader.api
 
     nbgrader.api.get_alembic_version = alembic_head
-    return nbgrader.api.Gradebook(f"sqlite:///{path}", course_id=COURSE_ID)
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    return nbgrader.api.Gradebook(url, course_id=COURSE_ID)
 
 
 def _add_course(gb, course: dict[str, Assignment], assigned: set[str]) -> None:
@@ -69,18 +71,25 @@ def previous_manual(path: Path) -> dict[Key, dict]:
     {cell: text}, ``flagged``."""
     if not path.exists():
         return {}
-    kept: dict[Key, dict] = {}
     with warnings.catch_warnings(), open_gradebook(path) as gb:
         warnings.simplefilter("ignore")
-        for assignment in gb.assignments:
-            for sub in assignment.submissions:
-                for nb in sub.notebooks:
-                    entry = {"flagged": bool(nb.flagged), "grades": {
-                        g.name: (g.manual_score, g.extra_credit, g.needs_manual_grade)
-                        for g in nb.grades if g.manual_score is not None or g.extra_credit},
-                        "comments": {c.name: c.manual_comment for c in nb.comments
-                                     if c.manual_comment}}
-                    kept[(sub.student.id, assignment.name)] = entry
+        return manual_grades(gb, None)
+
+
+def manual_grades(gb, assignments: set[str] | None) -> dict[Key, dict]:
+    """``previous_manual`` of an open gradebook, for ``assignments`` (None: all of them)."""
+    kept: dict[Key, dict] = {}
+    for assignment in gb.assignments:
+        if assignments is not None and assignment.name not in assignments:
+            continue
+        for sub in assignment.submissions:
+            for nb in sub.notebooks:
+                entry = {"flagged": bool(nb.flagged), "grades": {
+                    g.name: (g.manual_score, g.extra_credit, g.needs_manual_grade)
+                    for g in nb.grades if g.manual_score is not None or g.extra_credit},
+                    "comments": {c.name: c.manual_comment for c in nb.comments
+                                 if c.manual_comment}}
+                kept[(sub.student.id, assignment.name)] = entry
     return kept
 
 
@@ -181,28 +190,59 @@ def digests(path: Path) -> dict[str, str]:
         return {}
 
 
+def _gradebook_rows(course: dict[str, Assignment], rows: list[GradeRow]) -> list[GradeRow]:
+    return [r for r in in_order(rows) if r.assignment in course and r.status != INVALID]
+
+
+def _fill(gb, course: dict[str, Assignment], rows: list[GradeRow], out: Path, results: Path,
+          kept: dict[Key, dict], seen: dict[str, str]) -> dict[str, str]:
+    """Add ``rows`` (the gradebook's: ``_gradebook_rows``) to the open gradebook ``gb``, each
+    submission with the grades given by hand in ``kept``; the written answers' digests."""
+    submitted = [r for r in rows if r.status in (GRADED, ERROR, TIMEOUT)]
+    now: dict[str, str] = {}
+    _add_course(gb, course, {r.assignment for r in rows})
+    for row in rows:
+        _student(gb, row)
+    for row in submitted:
+        key = f"{row.student_id}/{row.assignment}"
+        written, now[key] = _written(course, row, out)
+        stamp = _timestamp(row, results)
+        _add_row(gb, row, written, kept.get((row.student_id, row.assignment)),
+                 seen.get(key, now[key]) != now[key], stamp)
+        _stamp_folders(out, row, stamp)
+    return now
+
+
 def write_gradebook(course: dict[str, Assignment], rows: list[GradeRow], path: Path, *,
                     results: Path | None = None) -> None:
     """Write the gradebook of ``rows`` at ``path`` (in OUT, beside ``autograded/``), keeping the
     grades given by hand. ``results``: the stored results, whose times stand in for a
     submission time the rows do not give (default: OUT/.results)."""
     out = path.parent
-    results = results or out / ".results"
     kept, seen = previous_manual(path), digests(out / DIGESTS)
-    rows = [r for r in in_order(rows) if r.assignment in course and r.status != INVALID]
-    submitted = [r for r in rows if r.status in (GRADED, ERROR, TIMEOUT)]
-    now: dict[str, str] = {}
     with replacing(path) as tmp, warnings.catch_warnings(), open_gradebook(tmp) as gb:
         # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; they are harmless
         warnings.simplefilter("ignore")
-        _add_course(gb, course, {r.assignment for r in rows})
-        for row in rows:
-            _student(gb, row)
-        for row in submitted:
-            key = f"{row.student_id}/{row.assignment}"
-            written, now[key] = _written(course, row, out)
-            stamp = _timestamp(row, results)
-            _add_row(gb, row, written, kept.get((row.student_id, row.assignment)),
-                     seen.get(key, now[key]) != now[key], stamp)
-            _stamp_folders(out, row, stamp)
+        now = _fill(gb, course, _gradebook_rows(course, rows), out, results or out / ".results",
+                    kept, seen)
     write_atomic(out / DIGESTS, json.dumps(now, sort_keys=True, indent=0), PRIVATE)
+
+
+def write_shared_gradebook(course: dict[str, Assignment], rows: list[GradeRow], out: Path,
+                           url: str) -> None:
+    """Write the gradebook of ``rows`` into the shared database at ``url`` (``--db``), in place:
+    this run's submissions replace their earlier versions, grades given by hand (formgrader on
+    that database) are kept, and everything else in the database stays. Runs take turns
+    (``database.taking_turns``), so two runs writing at once lose nothing. Call it before
+    ``write_gradebook`` of the same OUT, which updates the digests both compare with."""
+    from .database import taking_turns
+
+    rows = _gradebook_rows(course, rows)
+    submitted = {(r.student_id, r.assignment) for r in rows
+                 if r.status in (GRADED, ERROR, TIMEOUT)}
+    with taking_turns(url), warnings.catch_warnings(), open_gradebook(url) as gb:
+        warnings.simplefilter("ignore")
+        kept = manual_grades(gb, {a for _, a in submitted})
+        for student, assignment in sorted(submitted & set(kept)):  # re-added just below
+            gb.remove_submission(assignment, student)
+        _fill(gb, course, rows, out, out / ".results", kept, digests(out / DIGESTS))
