@@ -26,6 +26,7 @@ import threading
 import types
 
 from . import answer_key
+from .i18n import _
 
 # Bound at import, before any answer cell runs: an answer that replaces these changes nothing.
 _setprofile, _getprofile = sys.setprofile, sys.getprofile
@@ -144,7 +145,8 @@ class Guard:
         for exercise in sorted(under_test):
             dotted = _bound_reference(entry.f_globals.get(exercise), self.registry)
             if dotted in self.forbidden:
-                self.found.append(("key", f"{exercise} is {dotted} itself (an alias or copy of it)"))
+                self.found.append(("key", _("{exercise} is {reference} itself (an alias or copy of "
+                                           "it)").format(exercise=exercise, reference=dotted)))
         self.previous = _getprofile(), _thread_getprofile()
         self.hook = self._make_hook()
         Guard._active.append(self)
@@ -158,7 +160,8 @@ class Guard:
         _thread_setprofile(self.previous[1])
         Guard._active.remove(self)
         if not still_on:
-            self.found.append(("guard", "the grader's guard was switched off (sys.setprofile)"))
+            self.found.append(("guard", _("the grader's guard was switched off "
+                                           "(sys.setprofile)")))
         if self.found:
             raise AnswerKeyUsed(message(self.found)) from None
         return False
@@ -181,7 +184,7 @@ class Guard:
         # code made the call (torch reads frames too).
         if (kind == "key" and self._student_on_the_way(caller)) or \
                 (kind == "guard" and caller is not None and self._is_student(caller)):
-            self.found.append((kind, f"your code calls {what}"))
+            self.found.append((kind, _("your code calls {name}").format(name=what)))
 
     def _make_hook(self):
         """The profile function: as little work as possible per event (it sees every call)."""
@@ -222,12 +225,12 @@ def message(found: list[tuple[str, str]]) -> str:
     guard = [text for kind, text in seen if kind == "guard"]
     parts = []
     if key:
-        parts.append("answer key used: " + "; ".join(key[:3]) + ". That is the course's own "
-                     "reference (the answer key), so this test gives no points for it. Write the "
-                     "exercise yourself from the formula in its docstring; you may still compare "
-                     "with the reference in a cell of your own.")
+        parts.append(_("answer key used: {uses}. That is the course's own reference (the answer "
+                       "key), so this test gives no points for it. Write the exercise yourself "
+                       "from the formula in its docstring; you may still compare with the "
+                       "reference in a cell of your own.").format(uses="; ".join(key[:3])))
     if guard:
-        parts.append("answer key guard touched: " + "; ".join(guard[:3]) + ". Tests run your "
-                     "code with a guard against the answer key; code that reads or switches "
-                     "off the profiler gets no points.")
+        parts.append(_("answer key guard touched: {uses}. Tests run your code with a guard "
+                       "against the answer key; code that reads or switches off the profiler "
+                       "gets no points.").format(uses="; ".join(guard[:3])))
     return " ".join(parts)

@@ -30,6 +30,7 @@ import numpy as np
 from . import answer_key
 from ._answer_guard import AnswerKeyUsed, Guard
 from .failures import WRAP, CheckFailure, ExerciseNotReady, needs  # noqa: F401 (re-exported)
+from .i18n import _
 
 # Bound at import: answer cells that monkeypatch numpy do not change what these names mean.
 _asarray = np.asarray
@@ -107,29 +108,31 @@ def verify_integrity() -> None:
     __tracebackhide__ = True
     for key, (owner, attr) in _WATCHED.items():
         if getattr(owner, attr) is not _ORIGINALS[key]:
-            _fail(f"{key} was reassigned in this notebook; restore it (restart the kernel) — "
-                  "tests compare with the original functions")
+            _fail(_("{name} was reassigned in this notebook; restore it (restart the kernel) — "
+                    "tests compare with the original functions").format(name=key))
     for dotted, original in _REFERENCES.items():
         if answer_key.resolve(dotted) is not original:
-            _fail(f"course_utils.{dotted} was reassigned in this notebook; restart the kernel — "
-                  "tests compare with the course's own reference")
+            _fail(_("{name} was reassigned in this notebook; restart the kernel — tests compare "
+                    "with the course's own reference").format(name=f"course_utils.{dotted}"))
     module = globals()
     for name in __all__:
         if module[name] is not _SELF[name]:
-            _fail(f"course_utils.checks.{name} was reassigned; restart the kernel and re-run")
+            _fail(_("{name} was reassigned; restart the kernel and re-run").format(
+                name=f"course_utils.checks.{name}"))
 
 
 def _as_numeric(got: Any, name: str) -> np.ndarray:
     __tracebackhide__ = True
     if got is None:
-        _fail(_say("got None: did your function forget to `return` its result?", name))
+        _fail(_say(_("got None: did your function forget to `return` its result?"), name))
     if _isinstance(got, tuple) and _len(got) != 1:
-        _fail(_say(f"got a tuple of {_len(got)} values where one array was expected: check what "
-                   "your function returns", name))
+        _fail(_say(_("got a tuple of {count} values where one array was expected: check what "
+                     "your function returns").format(count=_len(got)), name))
     try:
         arr = _asarray(got, dtype=_float64)
     except (TypeError, ValueError):
-        _fail(_say(f"expected numbers, got {type(got).__name__} {str(got)[:60]!r}", name))
+        _fail(_say(_("expected numbers, got {kind} {text}").format(
+            kind=type(got).__name__, text=repr(str(got)[:60])), name))
     return arr
 
 
@@ -144,7 +147,7 @@ def _explain_mismatch(got: np.ndarray, expected: np.ndarray) -> str | None:
         return None
     tol = 1e-6 * scale + 1e-12
     if float(_max(_abs(got + expected))) <= tol:
-        return "the sign is flipped (did you add where you should subtract, or swap ŷ − y?)"
+        return _("the sign is flipped (did you add where you should subtract, or swap ŷ − y?)")
     if expected.size < 2:
         return None  # one number: any two differ "by a factor", so that says nothing
     mask = _abs(expected) > 1e-3 * scale
@@ -154,11 +157,11 @@ def _explain_mismatch(got: np.ndarray, expected: np.ndarray) -> str | None:
         if k != 0 and abs(k - 1) > 1e-9:
             extra = ""
             if abs(k - round(k)) < 1e-9 and abs(k) >= 2:
-                extra = f" (a missing 1/{int(round(abs(k)))}: did you forget to average over the batch?)" \
-                    if k > 0 else ""
+                extra = " " + _("(a missing 1/{n}: did you forget to average over the batch?)"
+                                ).format(n=int(round(abs(k)))) if k > 0 else ""
             elif abs(1 / k - round(1 / k)) < 1e-9 and abs(1 / k) >= 2:
-                extra = f" (divided by {int(round(1 / k))} too many times?)"
-            return f"every entry is off by the same factor {_fmt(k)}{extra}"
+                extra = " " + _("(divided by {n} too many times?)").format(n=int(round(1 / k)))
+            return _("every entry is off by the same factor {factor}").format(factor=_fmt(k)) + extra
     return None
 
 
@@ -201,20 +204,26 @@ def expect_close(got: Any, expected: Any, name: str, *, rtol: float = 1e-6, atol
             _fail(_say(description, name))
     lead = f"{hint}; " if hint else ""
     if g.shape != e.shape:
-        _fail(_say(f"{lead}wrong shape: check which axis you reduce over and whether you kept or "
-                   "dropped a dimension", name, f"expected shape {e.shape}, got shape {g.shape}"))
+        _fail(_say(lead + _("wrong shape: check which axis you reduce over and whether you kept "
+                            "or dropped a dimension"), name, _shapes(e.shape, g.shape)))
     if not bool(_all(_isfinite(g))):
-        _fail(_say(f"{lead}got NaN or inf: an overflow (exp of a large number?) or a division by "
-                   "zero", name))
+        _fail(_say(lead + _("got NaN or inf: an overflow (exp of a large number?) or a division "
+                            "by zero"), name))
     err = _abs(g - e)
     bound = atol + rtol * _abs(e)
     where = _unravel(int(_argmax(err - bound)), e.shape) if e.ndim else ()
-    at = f" at index {tuple(int(i) for i in where)}" if e.ndim else ""
-    detail = (f"expected {_fmt(float(e[where]))}{at}, got {_fmt(float(g[where]))} "
-              f"(max abs error {_fmt(float(_max(err)))})")
+    values = dict(expected=_fmt(float(e[where])), got=_fmt(float(g[where])),
+                  error=_fmt(float(_max(err))), index=tuple(int(i) for i in where))
+    detail = (_("expected {expected} at index {index}, got {got} (max abs error {error})")
+              if e.ndim else _("expected {expected}, got {got} (max abs error {error})")
+              ).format(**values)
     why = _explain_mismatch(g, e)
     diagnosis = "; ".join(part for part in (hint, why) if part)   # the test's own words first
     _fail(_say(diagnosis, name, detail) if diagnosis else f"{name}: {detail}")
+
+
+def _shapes(expected: tuple, got: tuple) -> str:
+    return _("expected shape {expected}, got shape {got}").format(expected=expected, got=got)
 
 
 def expect_scalar(got: Any, expected: float, name: str, **kwargs) -> None:
@@ -222,8 +231,8 @@ def expect_scalar(got: Any, expected: float, name: str, **kwargs) -> None:
     __tracebackhide__ = True
     g = _as_numeric(got, name)
     if g.size != 1:
-        _fail(_say("did you forget to sum or average? Expected a single number", name,
-                   f"got an array of shape {g.shape}"))
+        _fail(_say(_("did you forget to sum or average? Expected a single number"), name,
+                   _("got an array of shape {shape}").format(shape=g.shape)))
     expect_close(float(g.reshape(())), expected, name, **kwargs)
 
 
@@ -236,13 +245,12 @@ def expect_array(got: Any, name: str, *, shape: tuple[int, ...] | None = None,
     """
     __tracebackhide__ = True
     if got is None:
-        _fail(_say("got None: did your function forget to `return` its result?", name))
+        _fail(_say(_("got None: did your function forget to `return` its result?"), name))
     if not _isinstance(got, _ndarray):
-        _fail(_say(f"returned a {type(got).__name__}, not a numpy array: the docstring promises an "
-                   "array, so return np.array(...)", name))
+        _fail(_say(_("returned a {kind}, not a numpy array: the docstring promises an array, so "
+                     "return np.array(...)").format(kind=type(got).__name__), name))
     if shape is not None and tuple(got.shape) != tuple(shape):
-        _fail(_say(hint or "wrong shape", name,
-                   f"expected shape {tuple(shape)}, got shape {tuple(got.shape)}"))
+        _fail(_say(hint or _("wrong shape"), name, _shapes(tuple(shape), tuple(got.shape))))
     return got
 
 
@@ -254,7 +262,8 @@ def expect_sequence(got: Any, length: int, name: str, *, items: str = "") -> tup
     __tracebackhide__ = True
     what = f" {items}" if items else ""
     if got is None:
-        _fail(_say(f"got None: did your function forget to `return` its {length} values{what}?", name))
+        _fail(_say(_("got None: did your function forget to `return` its {count} values{items}?"
+                     ).format(count=length, items=what), name))
     if _isinstance(got, (tuple, list)):
         values = tuple(got)
     elif _isinstance(got, _ndarray) and got.ndim == 1:
@@ -262,10 +271,11 @@ def expect_sequence(got: Any, length: int, name: str, *, items: str = "") -> tup
     elif _isinstance(got, _ndarray) and got.ndim > 1 and got.shape[0] == length:
         values = tuple(got)
     else:
-        _fail(_say(f"return {length} values{what}, e.g. as a tuple; got one "
-                   f"{type(got).__name__}", name, _short(got)))
+        _fail(_say(_("return {count} values{items}, e.g. as a tuple; got one {kind}").format(
+            count=length, items=what, kind=type(got).__name__), name, _short(got)))
     if _len(values) != length:
-        _fail(_say(f"return {length} values{what}; got {_len(values)}", name, _short(got)))
+        _fail(_say(_("return {count} values{items}; got {got}").format(
+            count=length, items=what, got=_len(values)), name, _short(got)))
     return values
 
 
@@ -281,8 +291,9 @@ def expect_each_below(values: Mapping[str, float], bound: float, name: str, *,
     if bad:
         listed = ", ".join(f"{k} {v:.1e}" for k, v in bad.items())
         lead = f"{hint}; " if hint else ""
-        _fail(_say(f"{lead}{_len(bad)} of {_len(values)} above {bound:g}: "
-                   f"{', '.join(bad)}", name, listed))
+        _fail(_say(lead + _("{count} of {total} above {bound}: {names}").format(
+            count=_len(bad), total=_len(values), bound=f"{bound:g}", names=", ".join(bad)),
+            name, listed))
 
 
 def expect_equal(got: Any, expected: Any, name: str, *, hint: str | None = None) -> None:
@@ -296,7 +307,8 @@ def expect_equal(got: Any, expected: Any, name: str, *, hint: str | None = None)
     else:
         ok = got == expected
     if not ok:
-        detail = f"expected {_short(expected)}, got {_short(got)}"
+        detail = _("expected {expected}, got {got}").format(expected=_short(expected),
+                                                            got=_short(got))
         _fail(_say(hint, name, detail) if hint else f"{name}: {detail}")
 
 
@@ -310,8 +322,8 @@ def expect_unchanged(before: list[np.ndarray], after: list[Any], names: list[str
     __tracebackhide__ = True
     for b, a, n in zip(before, after, names):
         if not _array_equal(b, _asarray(a)):
-            _fail(f"{n} was modified in place — your function must return new arrays and leave "
-                  f"its inputs unchanged (use `w = w - ...`, not `w -= ...`)")
+            _fail(_("{name} was modified in place — your function must return new arrays and "
+                    "leave its inputs unchanged (use `w = w - ...`, not `w -= ...`)").format(name=n))
 
 
 def expect_raises(fn: Callable[[], Any], error: type[BaseException] | tuple, name: str) -> None:
@@ -324,9 +336,11 @@ def expect_raises(fn: Callable[[], Any], error: type[BaseException] | tuple, nam
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - the student sees what was raised instead
-        _fail(f"expected {getattr(error, '__name__', error)}, got "
-              f"{type(exc).__name__}: {exc} [{name}]")
-    _fail(f"expected {getattr(error, '__name__', error)} to be raised, but nothing was [{name}]")
+        _fail(_("expected {error}, got {kind}: {message}").format(
+            error=getattr(error, "__name__", error), kind=type(exc).__name__, message=exc)
+            + f" [{name}]")
+    _fail(_("expected {error} to be raised, but nothing was").format(
+        error=getattr(error, "__name__", error)) + f" [{name}]")
 
 
 class quiet:

@@ -12,6 +12,7 @@ import textwrap
 import traceback
 
 from ._answer_guard import is_library
+from .i18n import _
 
 WRAP = 78   # Validate cuts every line at 87 characters (width 90, indent 4): wrap below that
 
@@ -76,14 +77,14 @@ class needs:
             return False
         uses = f" ({', '.join(self.names)})" if self.names else ""
         if issubclass(exc_type, NotImplementedError):
-            why = "it is not written yet (NotImplementedError)"
+            why = _("it is not written yet (NotImplementedError)")
         elif isinstance(exc, CheckFailure):
-            why = f"its result is off: {exc}"
+            why = _("its result is off: {message}").format(message=exc)
         elif isinstance(exc, AssertionError):
-            why = "its result does not agree with the reference" + (f": {exc}" if str(exc) else "")
+            why = _("its result does not agree with the reference") + (f": {exc}" if str(exc) else "")
         else:
-            why = f"it raised {exc_type.__name__}: {exc}"
-        error = ExerciseNotReady(f"fix {self.exercise} above first{uses}: this cell uses it, "
-                                 f"and {why}")
+            why = _("it raised {kind}: {message}").format(kind=exc_type.__name__, message=exc)
+        error = ExerciseNotReady(_("fix {exercise} above first{uses}: this cell uses it, and {why}"
+                                   ).format(exercise=self.exercise, uses=uses, why=why))
         error.cause_traceback = tb
         raise error from None

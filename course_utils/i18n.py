@@ -1,0 +1,230 @@
+"""The language course_utils speaks to the student: English, Português (Brasil) or Español.
+
+A notebook edition starts with ``set_language("pt_BR")``; the grader sets ``DESCENT_LANG`` for a
+submission's kernel. Modules wrap what a student reads in ``_()`` and fill it afterwards, with
+named placeholders a translator may reorder::
+
+    from course_utils.i18n import _
+    raise CheckFailure(_("{name} has shape {got}, expected {expected}").format(...))
+
+``_`` looks the message up when it is called, never at import: ``set_language`` after the import
+works, and an explorer built afterwards shows the new language's labels. English needs no
+catalog (the message is its own msgid); another language's catalog, a gettext PO file under
+``locale/``, is read with Babel the first time it is needed and kept in memory. Nothing is
+written at run time: the grader's checkout is read-only. A fuzzy (stale) translation is not
+used: the student sees the current English until a translator confirms it.
+
+Catalogs follow the notebooks' conventions (``editions``): ``locale/templates/course_utils.pot``
+extracted from the source, ``locale/<lang>/LC_MESSAGES/course_utils.po`` per language. After
+changing English text, re-extract and merge (a changed message becomes fuzzy, with the English
+it was translated from kept as ``#| msgid``)::
+
+    python -m course_utils.i18n extract
+    python -m course_utils.i18n status
+
+A page written for someone else (the grader's feedback page) uses ``using(lang)``: the language
+is then per thread (a context variable), so pages in different languages can be written at once.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from pathlib import Path
+
+__all__ = ["LANGUAGES", "set_language", "language", "using", "_", "ngettext", "N_"]
+
+LANGUAGES = ("en", "pt_BR", "es")
+DOMAIN = "course_utils"
+LOCALE = Path(__file__).resolve().parent / "locale"
+ENV = "DESCENT_LANG"
+
+_chosen: str | None = None            # set_language's choice; None: DESCENT_LANG or English
+_override: contextvars.ContextVar[str | None] = contextvars.ContextVar("descent_lang", default=None)
+_catalogs: dict[str, tuple[dict, object]] = {}   # lang -> (messages, plural index function)
+
+
+def _normalise(lang: str) -> str | None:
+    """"pt_BR" from "pt_BR", "pt-br" or "PT_br"; None if it is not one of ``LANGUAGES``."""
+    key = str(lang).strip().replace("-", "_").lower()
+    return next((choice for choice in LANGUAGES if choice.lower() == key), None)
+
+
+def _checked(lang: str) -> str:
+    found = _normalise(lang)
+    if found is None:
+        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    return found
+
+
+def set_language(lang: str) -> None:
+    """Speak ``lang`` ("en", "pt_BR" or "es") from now on; anything else is a ValueError."""
+    global _chosen
+    _chosen = _checked(lang)
+
+
+def language() -> str:
+    """The language in use: ``using``'s, else ``set_language``'s, else ``DESCENT_LANG``'s, else "en"."""
+    return _override.get() or _chosen or _normalise(os.environ.get(ENV, "")) or "en"
+
+
+@contextlib.contextmanager
+def using(lang: str):
+    """Speak ``lang`` inside the block, in this thread only (a feedback page for one student)."""
+    token = _override.set(_checked(lang))
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+def catalog_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _load(lang: str) -> tuple[dict, object]:
+    """The translated (and not fuzzy) messages of ``lang``'s PO file, and its plural rule."""
+    import gettext
+
+    from babel.messages.pofile import read_po   # Babel only when a translation is needed
+
+    with open(catalog_path(lang), "rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    messages = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id if isinstance(message.id, str) else tuple(message.id)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if all(strings):
+            messages[key] = message.string
+    return messages, gettext.c2py(catalog.plural_expr)
+
+
+def _translations(lang: str) -> tuple[dict, object]:
+    if lang not in _catalogs:
+        _catalogs[lang] = _load(lang)
+    return _catalogs[lang]
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (English if it has no current translation)."""
+    lang = language()
+    if lang == "en":
+        return message
+    return _translations(lang)[0].get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the number ``n``, in the current language."""
+    lang = language()
+    if lang != "en":
+        messages, plural_index = _translations(lang)
+        forms = messages.get((singular, plural))
+        if forms:
+            return forms[min(plural_index(n), len(forms) - 1)]
+    return singular if n == 1 else plural
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it (translate with ``_`` later)."""
+    return message
+
+
+# Catalog upkeep (developers only; Babel imported here, never by the student's code) ----------
+
+# What a student reads comes from course_utils and from the grader's feedback page.
+SOURCES = (LOCALE.parent, LOCALE.parents[1] / "autograder" / "feedback.py")
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+TEMPLATE = LOCALE / "templates" / f"{DOMAIN}.pot"
+
+
+def _source_files() -> list[Path]:
+    files = []
+    for source in SOURCES:
+        files += sorted(source.rglob("*.py")) if source.is_dir() else [source]
+    return [f for f in files if "locale" not in f.parts]
+
+
+def template():
+    """A fresh template: every ``_()``, ``N_()`` and ``ngettext()`` message of the sources."""
+    from datetime import datetime, timezone
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_file
+
+    epoch = datetime(2026, 1, 1, tzinfo=timezone.utc)   # unchanged sources: identical files
+    catalog = Catalog(project="Descent", domain=DOMAIN, fuzzy=False, creation_date=epoch,
+                      revision_date=epoch)
+    root = LOCALE.parents[1]
+    for path in _source_files():
+        for lineno, message, comments, context in extract_from_file(
+                "python", str(path), keywords=KEYWORDS, comment_tags=("Translators:",)):
+            catalog.add(message, locations=[(str(path.relative_to(root)), lineno)],
+                        auto_comments=comments, context=context)
+    return catalog
+
+
+def _save(catalog, path: Path) -> None:
+    from babel.messages.pofile import write_po
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as handle:
+        write_po(handle, catalog, width=0, include_previous=True, include_lineno=False,
+                 sort_by_file=True)
+    tmp.replace(path)
+
+
+def extract() -> int:
+    """Write the template and merge it into each language: a changed English message becomes
+    fuzzy (its old translation and English kept), a removed one obsolete; the number of messages."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
+    fresh = template()
+    _save(fresh, TEMPLATE)
+    for lang in LANGUAGES[1:]:
+        path = catalog_path(lang)
+        if path.exists():
+            with open(path, "rb") as handle:
+                catalog = read_po(handle, locale=lang)
+        else:
+            catalog = Catalog(locale=lang, project="Descent", domain=DOMAIN, fuzzy=False,
+                              creation_date=fresh.creation_date, revision_date=fresh.creation_date)
+        catalog.update(fresh, update_creation_date=False)
+        _save(catalog, path)
+    return len([m for m in fresh if m.id])
+
+
+def status() -> dict[str, tuple[int, int, int]]:
+    """lang -> (translated, fuzzy, untranslated) messages of its catalog."""
+    from babel.messages.pofile import read_po
+
+    counts = {}
+    for lang in LANGUAGES[1:]:
+        with open(catalog_path(lang), "rb") as handle:
+            messages = [m for m in read_po(handle) if m.id]
+        fuzzy = sum(m.fuzzy for m in messages)
+        empty = sum(not all(m.string if isinstance(m.string, tuple) else (m.string,))
+                    for m in messages if not m.fuzzy)
+        counts[lang] = (len(messages) - fuzzy - empty, fuzzy, empty)
+    return counts
+
+
+def main(argv=None) -> int:
+    """python -m course_utils.i18n extract | status"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_utils.i18n", description=main.__doc__)
+    parser.add_argument("command", choices=("extract", "status"))
+    if parser.parse_args(argv).command == "extract":
+        print(f"{extract()} messages in {TEMPLATE.relative_to(LOCALE.parents[1])}, merged into "
+              f"{', '.join(LANGUAGES[1:])}")
+    for lang, (done, fuzzy, empty) in status().items():
+        print(f"{lang:6} {done:4} translated, {fuzzy:3} fuzzy (stale), {empty:3} untranslated")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
