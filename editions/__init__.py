@@ -25,9 +25,9 @@ TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 LANGUAGE_NAMES = {"en": "English", "pt_BR": "Português (Brasil)", "es": "Español"}
 
 
-def template_path(domain: str) -> Path:
-    return I18N / "templates" / f"{domain}.pot"
+def template_path(domain: str, i18n: Path = I18N) -> Path:
+    return i18n / "templates" / f"{domain}.pot"
 
 
-def catalog_path(lang: str, domain: str) -> Path:
-    return I18N / lang / "LC_MESSAGES" / f"{domain}.po"
+def catalog_path(lang: str, domain: str, i18n: Path = I18N) -> Path:
+    return i18n / lang / "LC_MESSAGES" / f"{domain}.po"

@@ -1,11 +1,12 @@
-"""python -m editions extract | worksheet LANG DOMAIN [--all] | apply LANG DOMAIN FILE | status"""
+"""python -m editions extract | worksheet LANG DOMAIN [--all] | apply LANG DOMAIN FILE | status
+                    | check | build LANG [--out DIR]"""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from . import REPO, TRANSLATED, catalog_path
+from . import I18N, LANGUAGES, NOTEBOOKS, REPO, TRANSLATED, catalog_path
 from .catalogs import extract_notebooks, load
 from .worksheets import apply_worksheet, open_entries, write_worksheet
 
@@ -25,7 +26,19 @@ def main(argv=None) -> int:
     a.add_argument("domain")
     a.add_argument("sheet", type=Path)
     sub.add_parser("status", help="entries to do per catalog")
+    c = sub.add_parser("check", help="fail on stale, changed-code, changed-formula or (in "
+                       "catalogs declared complete in i18n/complete.txt) untranslated entries")
+    c.add_argument("--source", type=Path, default=NOTEBOOKS, help="English notebooks")
+    c.add_argument("--i18n", type=Path, default=I18N, help="catalogs (and complete.txt)")
+    b = sub.add_parser("build", help="write a language's edition of the notebooks")
+    b.add_argument("lang", choices=LANGUAGES)
+    b.add_argument("--out", type=Path, help="folder to write (default: build/editions/LANG)")
     args = p.parse_args(argv)
+
+    if args.command == "check":
+        return run_check(args.source, args.i18n)
+    if args.command == "build":
+        return run_build(args.lang, args.out or REPO / "build" / "editions" / args.lang)
 
     if args.command == "extract":
         print(f"{len(extract_notebooks())} notebook catalogs extracted and merged")
@@ -50,6 +63,31 @@ def main(argv=None) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     print(f"{applied} translations applied to {po}")
     return 0 if not problems else 1
+
+
+def run_check(source: Path, i18n: Path) -> int:
+    from .check import check
+
+    if not source.is_dir() or not i18n.is_dir():
+        print(f"error: {source if not source.is_dir() else i18n} is not a folder", file=sys.stderr)
+        return 2
+    report = check(source, i18n)
+    for problem in report.problems:
+        print(problem)
+    todo = {key: n for key, n in report.todo.items() if n}
+    if todo:
+        print(f"to do (not declared complete, allowed): {sum(todo.values())} entries in "
+              f"{len(todo)} catalogs; python -m editions status lists them")
+    print(f"i18n check: {len(report.problems)} problem(s)")
+    return 1 if report.problems else 0
+
+
+def run_build(lang: str, out: Path) -> int:
+    from .build import build_edition
+
+    for built in build_edition(lang, out, NOTEBOOKS):
+        print(f"{built.path}  {built.translated} translated, {len(built.fallbacks)} in English")
+    return 0
 
 
 if __name__ == "__main__":

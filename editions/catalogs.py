@@ -8,7 +8,7 @@ import nbformat
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from . import NOTEBOOKS, TRANSLATED, catalog_path, template_path
+from . import I18N, NOTEBOOKS, TRANSLATED, catalog_path, template_path
 from .cells import units
 
 PROJECT = "Descent"
@@ -44,12 +44,12 @@ def save(catalog: Catalog, path: Path) -> None:
     tmp.replace(path)
 
 
-def sync(domain: str, fresh: Catalog, languages=TRANSLATED) -> None:
+def sync(domain: str, fresh: Catalog, languages=TRANSLATED, i18n: Path = I18N) -> None:
     """Write the template and merge it into every language: new cells appear untranslated,
     changed cells become fuzzy (their old translation kept for reference), removed ones obsolete."""
-    save(fresh, template_path(domain))
+    save(fresh, template_path(domain, i18n))
     for lang in languages:
-        path = catalog_path(lang, domain)
+        path = catalog_path(lang, domain, i18n)
         if path.exists():
             catalog = load(path)
             catalog.update(fresh, update_creation_date=False)
@@ -60,8 +60,8 @@ def sync(domain: str, fresh: Catalog, languages=TRANSLATED) -> None:
         save(catalog, path)
 
 
-def extract_notebooks(source: Path = NOTEBOOKS) -> list[str]:
+def extract_notebooks(source: Path = NOTEBOOKS, i18n: Path = I18N) -> list[str]:
     domains = notebook_domains(source)
     for domain, notebook in domains.items():
-        sync(domain, template(notebook))
+        sync(domain, template(notebook), i18n=i18n)
     return list(domains)

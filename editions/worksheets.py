@@ -16,6 +16,9 @@ import re
 from pathlib import Path
 
 from .catalogs import load, save
+from .cells import CODE_NOTE
+from .code import code_problems
+from .formulas import formula_problems
 
 OPEN, ENGLISH, TRANSLATION, END = "≪≪≪ ", "≪ english ≫", "≪ translation ≫", "≪≪≪ end ≫≫≫"
 _ENTRY = re.compile(rf"^{OPEN}(?P<ctx>[^|\n]+?) \|[^\n]*\n{ENGLISH}\n(?P<en>.*?)\n{TRANSLATION}\n"
@@ -40,6 +43,13 @@ def write_worksheet(po: Path, out: Path, everything: bool = False) -> int:
     return len(blocks)
 
 
+def translation_problems(message) -> list[str]:
+    """What ``python -m editions check`` will say about this translation (code, formulas)."""
+    is_code = CODE_NOTE in " ".join(message.auto_comments)
+    return (code_problems(message.id, message.string) if is_code else []) + \
+        formula_problems(message.id, message.string)
+
+
 def apply_worksheet(po: Path, sheet: Path) -> tuple[int, list[str]]:
     """Copy the worksheet's translations into the catalog; returns (applied, problems)."""
     catalog = load(po)
@@ -55,5 +65,7 @@ def apply_worksheet(po: Path, sheet: Path) -> tuple[int, list[str]]:
             message.flags.discard("fuzzy")
             message.previous_id = ()
             applied += 1
+            problems += [f"{ctx}: {what} (make i18n-check fails until it is fixed)"
+                         for what in translation_problems(message)]
     save(catalog, po)
     return applied, problems
