@@ -1,0 +1,248 @@
+"""Grading on a Dask cluster (``grade --cluster``): a real scheduler and two workers, started
+here as separate processes over TCP on localhost, grade a small class exactly as one machine
+does; killing a worker mid-run loses no row and counts none twice; a submission that kills
+every worker it lands on ends as an ``error`` row; an unreachable scheduler is one line."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import small_class
+from autograder.cli import main
+from autograder.cluster import _WorkerSlots, execute_on_cluster, run_on_worker, worker_problem
+from autograder.course import load_course
+from autograder.plan import plan
+from autograder.record import RESULT_VERSION
+from autograder.sandbox import Limits, Sandbox, have_bwrap
+from conftest import FIXTURE_COURSE, REPO
+
+DASK = str(Path(sys.executable).with_name("dask"))
+STUDENTS = 4            # × 2 assignments: 8 notebooks, ~2 s each
+START_SECONDS = 60      # for the scheduler and the workers to come up on a loaded machine
+
+needs_bwrap = pytest.mark.skipif(not have_bwrap(), reason="bubblewrap cannot sandbox here")
+
+
+def _start(cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
+    with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=log.parent,
+                                env=env, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End ``proc``'s whole session (a worker's sandboxes with it), politely first."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _scheduler_address(path: Path, proc: subprocess.Popen) -> str:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return json.loads(path.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.2)
+    raise RuntimeError(f"the Dask scheduler did not start (see {path.parent / 'scheduler.log'})")
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A scheduler and two one-thread workers (no nanny: a killed worker stays dead), each a
+    process of its own on 127.0.0.1; all of them ended afterwards, whatever happened."""
+    from distributed import Client
+
+    folder = tmp_path / "cluster"
+    folder.mkdir()
+    procs: list[subprocess.Popen] = []
+    try:
+        procs.append(_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                             "--no-dashboard", "--scheduler-file", "scheduler.json"],
+                            folder / "scheduler.log"))
+        address = _scheduler_address(folder / "scheduler.json", procs[0])
+        for n in range(2):
+            procs.append(_start([DASK, "worker", address, "--host", "127.0.0.1", "--nthreads",
+                                 "1", "--no-nanny", "--no-dashboard", "--name", f"w{n}"],
+                                folder / f"worker{n}.log"))
+        with Client(address, timeout=START_SECONDS) as client:
+            client.wait_for_workers(2, timeout=START_SECONDS)
+        yield {"address": address, "workers": procs[1:]}
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    build, subs = small_class.build(root, STUDENTS)
+    return root, build, subs
+
+
+def _grade(subs: Path, out: Path, build: Path, *extra: str) -> int:
+    return main(["grade", str(subs), "--out", str(out), "--source", str(FIXTURE_COURSE),
+                 "--build", str(build), "--jobs", "2", "--timeout", "60", *extra])
+
+
+def _rows(out: Path) -> list[dict]:
+    with open(out / "grades.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _without_seconds(out: Path) -> list[str]:
+    """grades.csv, each line without its last column: ``seconds`` is the time a notebook took,
+    a measurement that differs between any two executions (two local runs included)."""
+    return [line.rsplit(",", 1)[0] for line in (out / "grades.csv").read_text().splitlines()]
+
+
+def _executed_on_workers(address: str) -> int:
+    """How many tasks the cluster's workers ran, in all (``client.run`` calls are no tasks)."""
+    from distributed import Client
+
+    def executed(dask_worker) -> int:
+        return dask_worker.state.executed_count
+
+    with Client(address, timeout=START_SECONDS) as client:
+        return sum(client.run(executed).values())
+
+
+def _digest(folder: Path) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            sha.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return sha.hexdigest()
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_the_cluster_grades_the_class_as_one_machine_does(dask_cluster, graded_class):
+    root, build, subs = graded_class
+    before = _digest(subs)
+    assert _grade(subs, root / "local", build) == 0
+    assert _grade(subs, root / "dask", build, "--cluster", dask_cluster["address"]) == 0
+    assert _executed_on_workers(dask_cluster["address"]) == 2 * STUDENTS  # there, not here
+    assert _without_seconds(root / "dask") == _without_seconds(root / "local")
+    assert (root / "dask" / "tests.csv").read_bytes() == (root / "local" / "tests.csv").read_bytes()
+    rows = _rows(root / "dask")
+    assert len(rows) == 2 * STUDENTS and all(r["status"] == "graded" for r in rows)
+    assert {r["score"] for r in rows} >= {"4", "3", "0"}  # solved, blank, wrong all seen
+    # a re-run reuses every stored result: the same bytes, the timings included
+    first = (root / "dask" / "grades.csv").read_bytes()
+    assert _grade(subs, root / "dask", build, "--cluster", dask_cluster["address"]) == 0
+    assert (root / "dask" / "grades.csv").read_bytes() == first
+    assert _digest(subs) == before  # the inputs are never modified
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_killing_a_worker_mid_run_loses_no_row_and_counts_none_twice(dask_cluster, tmp_path):
+    build, subs = small_class.build(tmp_path, 5)
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(subs), "--out",
+                            str(out), "--source", str(FIXTURE_COURSE), "--build", str(build),
+                            "--timeout", "60", "--cluster", dask_cluster["address"]],
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".results/*/*.json")) and time.monotonic() < deadline:
+            assert run.poll() is None, run.stdout.read().decode()
+            time.sleep(0.2)
+        assert run.poll() is None and len(list(out.glob(".results/*/*.json"))) < 10
+        victim = dask_cluster["workers"][0]
+        os.killpg(victim.pid, signal.SIGKILL)  # the worker and the sandbox it was running
+        victim.wait(timeout=10)
+        output, _ = run.communicate(timeout=170)
+    finally:
+        _stop(run)
+    assert run.returncode == 0, output.decode()[-2000:]
+    rows = _rows(out)
+    keys = [(r["student_id"], r["assignment"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 10
+    assert all(r["status"] == "graded" for r in rows), [r["reason"] for r in rows]
+    solved = {r["score"] for r in rows if r["student_id"] in ("s00", "s03")}
+    assert solved == {"4", "3"}, solved  # the rows that ran again were graded in full
+
+
+def _poisoned_tasks(tmp_path):
+    build, subs = small_class.build(tmp_path, 2)
+    poisoned = subs / "s01" / "01_fixture_add.ipynb"
+    poisoned.write_text(poisoned.read_text().replace("NotImplementedError()",
+                                                     "NotImplementedError('POISON')", 1))
+    return plan(subs, load_course(FIXTURE_COURSE), Limits(timeout=60)).tasks
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_a_submission_that_kills_every_worker_ends_as_an_error_row(tmp_path):
+    import dask
+
+    tasks = _poisoned_tasks(tmp_path)
+    assert len(tasks) == 4
+
+    def remote(notebook, limits, hidden, use_bwrap):  # pickled by value: defined in a test
+        if "POISON" in json.dumps(notebook):
+            os._exit(1)  # as the OOM killer would end the worker process
+        return run_on_worker(notebook, limits, hidden, use_bwrap)
+
+    done = {}
+    sandbox = Sandbox(Limits(timeout=60), hide=[tmp_path], use_bwrap=True, warm=False)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        execute_on_cluster(tasks, sandbox, tmp_path / "out", "local", 2,
+                           lambda task, result, stored: done.setdefault(
+                               (task.student_id, task.assignment.id), result), remote=remote)
+    assert len(done) == 4
+    killed = done[("s01", "01_fixture_add")]
+    assert killed.status == "error" and "every Dask worker that ran this submission died" \
+        in killed.reason
+    others = [r for key, r in done.items() if key != ("s01", "01_fixture_add")]
+    assert all(r.status == "graded" for r in others), [r.reason for r in others]
+    assert (tmp_path / "out" / ".results" / "s01" / "01_fixture_add.json").exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_before_anything_runs(graded_class, tmp_path,
+                                                                   capsys):
+    root, build, subs = graded_class
+    code = _grade(subs, tmp_path / "out", build, "--cluster", "tcp://127.0.0.1:9",
+                  *([] if have_bwrap() else ["--no-sandbox"]))
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
+    assert errors[0].startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert "dask scheduler" in errors[0]
+    assert not list((tmp_path / "out").glob(".results/*/*.json"))
+
+
+def test_an_empty_cluster_address_is_refused(capsys):
+    assert main(["grade", "subs", "--cluster", ""]) == 2
+    assert "--cluster needs a scheduler address" in capsys.readouterr().err
+
+
+def test_a_worker_of_another_grader_version_or_without_sandbox_is_named():
+    assert "another version" in worker_problem(True, RESULT_VERSION + "-other")
+    assert worker_problem(False, RESULT_VERSION) is None
+
+
+def test_two_worker_processes_on_one_host_never_share_a_slot():
+    first, second = _WorkerSlots(), _WorkerSlots()
+    a, b = first.queue(2), second.queue(2)
+    slots_a = {a.get() for _ in range(2)}
+    slots_b = {b.get() for _ in range(2)}
+    assert len(slots_a) == len(slots_b) == 2 and not slots_a & slots_b
