@@ -1,12 +1,12 @@
 """``python -m autograder release | grade | validate`` — the instructor's three commands.
 
-    python -m autograder release [--out release/] [--source notebooks/]
+    python -m autograder release [--out release/] [--source notebooks/] [--lang L|all]
     python -m autograder grade SUBMISSIONS [--out grading-out/] [--jobs N] [--timeout S]
                                [--roster CSV] [--due ID=TIME]... [--late-policy P]
                                [--config JSON] [--no-sandbox]
                                [--cluster tcp://HOST:8786|local] [--db postgresql://...]
     python -m autograder export OUT --format canvas|moodle|csv [--to FILE]
-    python -m autograder validate [--source notebooks/]
+    python -m autograder validate [--source notebooks/] [--lang en|pt_BR|es|all]
     python -m autograder formgrader OUT [--port 8888]   # grade written answers by hand
     python -m autograder feedback OUT [--source notebooks/]  # pages again, with those points
 
@@ -16,6 +16,11 @@ and with a short explanation when there is no working sandbox (bubblewrap): it n
 students' code unsandboxed unless told to with ``--no-sandbox``, and then flags every row
 ``unsandboxed`` and says so in the report and the summary. ``validate`` runs only the course's
 own notebooks: it uses the sandbox when there is one, and otherwise runs without it.
+
+Languages (``languages``): ``release --lang pt_BR`` writes that edition to ``OUT/pt_BR/``
+(``--lang all``: ``OUT/en/``, ``OUT/pt_BR/``, ``OUT/es/``); without ``--lang`` the English
+release is written flat into OUT, as always. ``grade`` needs no option: each submission is
+graded against its own edition. ``validate --lang`` checks an edition's solutions and release.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from .collect import SubmissionsError
 from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, build_lock, release
 from .database import DatabaseError, database_url
 from .grade import GradeError, Summary, check_out, grade, load
+from .languages import LANGUAGES, edition_source, release_languages
 from .manual import add_commands as add_manual_commands
 from .record import STATUSES
 from .roster import SettingsError
@@ -110,16 +116,27 @@ def _validating_notice(sandbox: Sandbox) -> str | None:
 
 
 def cmd_release(args) -> int:
-    import nbformat
-
     course = load(args.source)
     check_out(args.out)
+    if args.lang is None:   # the English release, flat in OUT
+        return 0 if print_released(release(course, args.build, args.out)) else 1
     ok = True
-    for path in release(course, args.build, args.out):
+    for lang in release_languages(args.lang):
+        with edition_source(lang, args.source) as folder:
+            ok &= print_released(release(load(folder), args.build, args.out / lang))
+    return 0 if ok else 1
+
+
+def print_released(paths: list[Path]) -> bool:
+    """One line per released notebook; whether all of them are fit for students."""
+    import nbformat
+
+    ok = True
+    for path in paths:
         problems = release_problems(nbformat.read(path, as_version=4))
         ok &= not problems
         print(f"{path}  {'ok' if not problems else 'PROBLEMS: ' + '; '.join(problems)}")
-    return 0 if ok else 1
+    return ok
 
 
 def print_summary(summary: Summary, jobs: int, unsandboxed: bool) -> None:
@@ -184,13 +201,18 @@ def print_verdict(v: Verdict) -> None:
 
 
 def cmd_validate(args) -> int:
-    verdicts, sandbox = validate(args.source, args.build, _limits(args), args.jobs,
-                                 Bar("validating", _validating_notice, named=False))
-    print(f"{'assignment':34} {'solution':>12} {'blank':>12}  verdict")
-    for v in verdicts:
-        print_verdict(v)
-    print(f"execution: {sandbox.description}")
-    return 0 if all(not v.problems for v in verdicts) else 1
+    ok = True
+    for lang in release_languages(args.lang):
+        with edition_source(lang, args.source) as folder:
+            verdicts, sandbox = validate(folder, args.build, _limits(args), args.jobs,
+                                         Bar(f"validating {lang}", _validating_notice,
+                                             named=False))
+        print(f"{'assignment (' + lang + ')':34} {'solution':>12} {'blank':>12}  verdict")
+        for v in verdicts:
+            print_verdict(v)
+        print(f"execution: {sandbox.description}")
+        ok &= all(not v.problems for v in verdicts)
+    return 0 if ok else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -216,7 +238,10 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--memory-mb", type=int, default=4096,
                         help="address-space limit of each process in MiB (default: 4096)")
 
-    common(sub.add_parser("release", help="write the student notebooks"), "release")
+    r = sub.add_parser("release", help="write the student notebooks")
+    common(r, "release")
+    r.add_argument("--lang", choices=(*LANGUAGES, "all"), help="write this edition (or all) "
+                   "to OUT/LANG/ (default: the English release, flat in OUT)")
     g = sub.add_parser("grade", help="grade a folder or zip of submissions")
     g.add_argument("submissions", type=Path, help="folder STUDENT/ASSIGNMENT.ipynb or a zip")
     common(g, "grading-out")
@@ -240,6 +265,8 @@ def parser() -> argparse.ArgumentParser:
     common(e)
     v = sub.add_parser("validate", help="solutions get full marks, the blank release gets 0")
     common(v)
+    v.add_argument("--lang", choices=(*LANGUAGES, "all"), default="en",
+                   help="the edition to check (default: en)")
     running(v)
     add_manual_commands(sub)
     return p
@@ -264,6 +291,11 @@ def _bad_arguments(args) -> str | None:
         return "--timeout must be more than 0 seconds"
     if getattr(args, "cluster", None) == "":
         return "--cluster needs a scheduler address (tcp://HOST:8786) or 'local'"
+    try:
+        if getattr(args, "db", None) is not None:
+            database_url(args.db)
+    except DatabaseError as exc:
+        return str(exc)
     return None
 
 

@@ -27,6 +27,7 @@ from .course import Assignment, CourseError, load_course
 from .database import check_database
 from .execute import execute
 from .gradebook import write_gradebook, write_shared_gradebook
+from .languages import edition_courses
 from .manual import Pages
 from .plan import Plan, Task, plan
 from .record import GradeRow, NotebookResult
@@ -190,7 +191,7 @@ def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Li
     hide = [source, submissions, out, build]
     sandbox = Sandbox(limits, hide=hide, use_bwrap=True) if sandboxed else \
         Sandbox(limits, hide=hide, use_bwrap=False, why_unsandboxed="--no-sandbox was given")
-    work = plan(submissions, course, limits)
+    work = plan(submissions, course, limits, edition_courses(source, course))
     if not sandboxed:
         _mark_unsandboxed(work)
     rows = _execute(work, sandbox, out, jobs, Pages(course, out), progress or Silent(), cluster)

@@ -118,7 +118,8 @@ def _rows(out: Path) -> list[GradeRow]:
             rows.append(GradeRow(r["student_id"], r["assignment"], maximum, r["status"],
                                  r["reason"], score, [f for f in r["flags"].split(" | ") if f],
                                  r["file"], tests=tests.get((r["student_id"], r["assignment"]),
-                                                            [])))
+                                                            []),
+                                 language=r.get("language") or "en"))
     return rows
 
 

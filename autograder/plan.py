@@ -2,7 +2,8 @@
 without running anything (``invalid``, unreadable, ``missing``), and the files skipped.
 
 Every submission is identified (its file name, or else the assignment whose cells it carries),
-read, and transplanted into a pristine copy of its source notebook. When a student sent several
+read, and transplanted into a pristine copy of its source notebook, in the edition (language)
+it was handed in (``languages``: the same code and tests, the student's language). When a student sent several
 notebooks for one assignment, the latest is graded (``Submitted.recency``: the LMS submission id,
 then the ``-N`` suffix, then the file time; on a tie the one named exactly like the assignment),
 the others are skipped, and the graded row is flagged ``duplicate: ...`` saying which and why.
@@ -17,6 +18,7 @@ from pathlib import Path
 from .collect import Ignored, Submitted, collect, match_assignment
 from .course import Assignment
 from .flags import scan_answers
+from .languages import DEFAULT_LANGUAGE, submission_language
 from .record import ERROR, INVALID, MISSING, RESULT_VERSION, GradeRow, NotebookResult
 from .reference_copy import copied_from_reference
 from .sandbox import Limits
@@ -36,6 +38,7 @@ class Task:
     key: str                                             # the stored result's (``result_key``)
     answers: dict[str, str] = field(default_factory=dict)  # grade id -> source, for similarity
     sub: Submitted | None = field(default=None, repr=False)  # what was submitted (name, time)
+    language: str = "en"                                 # the edition handed in
 
     def row(self, result: NotebookResult) -> GradeRow:
         """The row of this task once executed: the result, with the plan's flags first."""
@@ -43,6 +46,7 @@ class Task:
                        result.status, result.reason, result.score, self.flags + result.flags,
                        self.file_name, self.origin, result.seconds, result.tests,
                        result.notebook)
+        row.language = self.language
         return submission_fields(row, self.sub)
 
 
@@ -89,8 +93,10 @@ def _answer_flags(answers: dict[str, str], assignment: Assignment) -> list[str]:
 class _Planner:
     """Turns each submission into a task or a row decided without running it."""
 
-    def __init__(self, course: dict[str, Assignment], limits: Limits):
+    def __init__(self, course: dict[str, Assignment], limits: Limits,
+                 editions: dict[str, dict[str, Assignment]] | None = None):
         self.course, self.limits = course, limits
+        self.editions = editions or {DEFAULT_LANGUAGE: course}
         self.stubs = {a.id: stub_answers(a) for a in course.values()}
 
     def task_or_row(self, sub: Submitted) -> Task | GradeRow:
@@ -117,10 +123,14 @@ class _Planner:
             return refused(aid, assignment.max_score, INVALID, "none of the assignment's cells "
                            "were found (nbgrader metadata missing: was the notebook re-created "
                            "or copied?)")
-        graft = transplant(assignment, nb, self.stubs[aid])
-        return Task(sub.student_id, assignment, sub.file_name, sub.origin, graft.notebook,
+        language = submission_language(nb)
+        edition = self.editions.get(language, {}).get(aid)
+        if edition is None:   # an edition not built for this run: graded in English
+            language, edition = DEFAULT_LANGUAGE, assignment
+        graft = transplant(edition, nb, self.stubs[aid])
+        return Task(sub.student_id, edition, sub.file_name, sub.origin, graft.notebook,
                     flags + graft.flags + _answer_flags(graft.answers, assignment),
-                    result_key(graft.notebook, self.limits), graft.answers, sub)
+                    result_key(graft.notebook, self.limits), graft.answers, sub, language)
 
 
 def _recency(task: Task) -> tuple:
@@ -163,10 +173,13 @@ def _missing(result: Plan, course: dict[str, Assignment]) -> list[GradeRow]:
             if (student, aid) not in have]
 
 
-def plan(submissions: Path, course: dict[str, Assignment], limits: Limits) -> Plan:
+def plan(submissions: Path, course: dict[str, Assignment], limits: Limits,
+         editions: dict[str, dict[str, Assignment]] | None = None) -> Plan:
+    """``editions``: lang -> the course in that edition (``languages.edition_courses``); without
+    it every submission is graded against the English source."""
     found, ignored = collect(submissions)
     result = Plan(ignored=list(ignored))
-    planner = _Planner(course, limits)
+    planner = _Planner(course, limits, editions)
     tasks = []
     for sub in found:
         item = planner.task_or_row(sub)

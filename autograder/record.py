@@ -20,7 +20,8 @@
                     ``name`` (roster, else the LMS file name), ``submitted_at`` (ISO time, ""
                     when unknown), ``late_marker`` (the LMS said ``late``); set when the tables
                     are rebuilt (``term``): ``late``, ``days_late``, ``penalty`` (points off
-                    the autograded score) and ``final_score``.
+                    the autograded score) and ``final_score``. ``language``: the edition the
+                    student handed in (en, pt_BR, es), graded against that edition's notebook.
 
 Statuses: ``graded`` (ran to the end), ``timeout``, ``error`` (unreadable file, kernel died,
 ``sys.exit``, grader failure), ``missing`` (no notebook for an assignment others in the batch
@@ -36,9 +37,9 @@ RESULT_VERSION = "2"  # bump when a change of the grader must invalidate stored 
 
 GRADED, TIMEOUT, ERROR, MISSING, INVALID = "graded", "timeout", "error", "missing", "invalid"
 STATUSES = (GRADED, TIMEOUT, ERROR, MISSING, INVALID)
-CSV_COLUMNS = ["student_id", "name", "assignment", "score", "max_score", "status", "reason",
-               "late", "days_late", "penalty", "final_score", "flags", "file", "submitted_at",
-               "seconds"]
+CSV_COLUMNS = ["student_id", "name", "assignment", "language", "score", "max_score", "status",
+               "reason", "late", "days_late", "penalty", "final_score", "flags", "file",
+               "submitted_at", "seconds"]
 
 
 @dataclass
@@ -99,6 +100,7 @@ class GradeRow:
     days_late: int | None = None
     penalty: float | None = None
     final_score: float | None = None
+    language: str = "en"    # the edition submitted (``languages.submission_language``)
 
     def to_dict(self) -> dict:
         data = asdict(self)

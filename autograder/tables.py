@@ -30,8 +30,8 @@ def csv_text(header: list[str], lines) -> str:
 
 def write_csv(rows: list[GradeRow], path: Path) -> None:
     write_atomic(path, csv_text(CSV_COLUMNS, (
-        [r.student_id, r.name, r.assignment, number(r.score), number(r.max_score), r.status,
-         r.reason, "yes" if r.late else "", "" if r.days_late is None else r.days_late,
+        [r.student_id, r.name, r.assignment, r.language, number(r.score), number(r.max_score),
+         r.status, r.reason, "yes" if r.late else "", "" if r.days_late is None else r.days_late,
          number(r.penalty), number(r.final_score), " | ".join(r.flags), r.file, r.submitted_at,
          number(r.seconds)] for r in in_order(rows))))
 

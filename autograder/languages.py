@@ -1,0 +1,77 @@
+"""The course in each language edition (``editions``), as the grader sees it.
+
+One English source; ``en``, ``pt_BR`` and ``es`` editions built from it and the catalogs in
+``i18n/``. An edition has the same cells, code, grade ids, points and tests as the English
+notebook (``editions.build`` uses a translation only when ``editions.code`` finds it the same
+code, and falls back to English otherwise), so grading a submission against its own edition's
+pristine notebook gives the score the English would, with the test cells' hints and the
+checks' messages in the student's language (the edition's setup cell sets it).
+
+A submission's language: its notebook metadata ``descent.language``, else the language its
+setup line sets (``set_language("es")``), else English.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+from pathlib import Path
+
+from .course import Assignment, load_course
+
+LANGUAGES = ("en", "pt_BR", "es")
+DEFAULT_LANGUAGE = "en"
+_SET_LANGUAGE = re.compile(r"set_language\(\s*['\"]([A-Za-z_-]+)['\"]\s*\)")
+_ALIASES = {lang.lower().replace("_", "-"): lang for lang in LANGUAGES}
+
+
+def known_language(value: object) -> str | None:
+    """``"pt_BR"`` for "pt_BR", "pt-br" or "PT_br"; None for anything else."""
+    return _ALIASES.get(str(value).strip().lower().replace("_", "-"))
+
+
+def submission_language(nb) -> str:
+    """The edition a submitted notebook comes from (see the module docstring)."""
+    meta = (nb.get("metadata", {}) or {}).get("descent", {}) or {}
+    found = known_language(meta.get("language", "")) if isinstance(meta, dict) else None
+    if found:
+        return found
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            match = _SET_LANGUAGE.search(cell.get("source", ""))
+            if match and known_language(match.group(1)):
+                return known_language(match.group(1))
+    return DEFAULT_LANGUAGE
+
+
+def build_edition_source(lang: str, source: Path, out: Path) -> Path:
+    """``lang``'s edition of the notebooks in ``source``, written to ``out`` (English: ``source``
+    itself). Catalog entries that cannot be used are reported by ``python -m editions check``."""
+    if lang == DEFAULT_LANGUAGE:
+        return source
+    from editions.build import build_edition
+
+    build_edition(lang, out, source)
+    return out
+
+
+@contextlib.contextmanager
+def edition_source(lang: str, source: Path):
+    """A folder holding ``lang``'s edition of ``source`` for the length of the block."""
+    with tempfile.TemporaryDirectory(prefix=f"descent-{lang}-") as scratch:
+        yield build_edition_source(lang, source, Path(scratch) / lang)
+
+
+def edition_courses(source: Path, english: dict[str, Assignment]) -> dict[str, dict[str, Assignment]]:
+    """lang -> the course in that edition (notebooks in memory); English is ``english``."""
+    courses = {DEFAULT_LANGUAGE: english}
+    for lang in LANGUAGES:
+        if lang != DEFAULT_LANGUAGE:
+            with edition_source(lang, source) as folder:
+                courses[lang] = load_course(folder)
+    return courses
+
+
+def release_languages(choice: str) -> tuple[str, ...]:
+    """``--lang``'s value as the editions to write: one language, or all of them."""
+    return LANGUAGES if choice == "all" else (choice,)

@@ -1,0 +1,82 @@
+"""The same answers handed in from the English, Portuguese and Spanish editions of notebook 01
+get the same score and the same test results; each row says its language, and the named
+mistake comes back in the student's language (the edition's test-cell hints and checks).
+
+Uses the repository's catalogs read-only: an entry a translator left unusable falls back to
+English in the edition, which changes no score.
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+
+import nbformat
+import pytest
+
+from autograder.cli import main
+from autograder.languages import submission_language
+from editions.build import translate_notebook
+from conftest import NOTEBOOKS
+
+pytestmark = pytest.mark.slow
+DOMAIN = "01_gradient_descent_1d"
+STUDENTS = {"ana": "en", "bia": "pt_BR", "caro": "es"}
+UPHILL = "return w + lr * dL_dw"          # the classic slip of Exercise 2: it names it
+
+
+def _hand_in(subs, student: str, lang: str) -> None:
+    english = NOTEBOOKS / f"{DOMAIN}.ipynb"
+    nb = nbformat.read(english, as_version=4) if lang == "en" else \
+        translate_notebook(english, lang)[0]
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "gd_step_1d":
+            cell.source = cell.source.replace("return w - lr * dL_dw", UPHILL)
+            assert UPHILL in cell.source
+    (subs / student).mkdir(parents=True)
+    nbformat.write(nb, subs / student / f"{DOMAIN}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("editions-grading")
+    source, subs, out = root / "source", root / "subs", root / "out"
+    source.mkdir()
+    shutil.copy(NOTEBOOKS / f"{DOMAIN}.ipynb", source)
+    for student, lang in STUDENTS.items():
+        _hand_in(subs, student, lang)
+    assert main(["grade", str(subs), "--out", str(out), "--source", str(source), "--build",
+                 str(root / "build"), "--jobs", "2", "--timeout", "180"]) == 0
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    with open(out / "tests.csv", newline="") as handle:
+        tests = {(t["student_id"], t["test"]): t for t in csv.DictReader(handle)}
+    return rows, tests, subs
+
+
+def test_each_submission_is_recognised_in_its_language(graded):
+    rows, _, subs = graded
+    for student, lang in STUDENTS.items():
+        nb = nbformat.read(subs / student / f"{DOMAIN}.ipynb", as_version=4)
+        assert submission_language(nb) == lang
+        assert rows[student]["language"] == lang
+
+
+def test_the_same_answers_get_the_same_score_in_every_edition(graded):
+    rows, tests, _ = graded
+    assert {rows[s]["status"] for s in STUDENTS} == {"graded"}
+    scores = {rows[s]["score"] for s in STUDENTS}
+    assert len(scores) == 1
+    score, maximum = float(scores.pop()), float(rows["ana"]["max_score"])
+    assert 0 < score < maximum                          # the uphill step loses its points
+    for name in {t for _, t in tests}:
+        assert len({tests[(s, name)]["passed"] for s in STUDENTS}) == 1, name
+    assert tests[("ana", "test_gd_step_1d")]["passed"] == "0"
+
+
+def test_the_named_mistake_comes_back_in_the_students_language(graded):
+    _, tests, _ = graded
+    english = tests[("ana", "test_gd_step_1d")]["message"]
+    assert "uphill" in english
+    for student in ("bia", "caro"):
+        translated = tests[(student, "test_gd_step_1d")]["message"]
+        assert translated and "uphill" not in translated, (student, translated)

@@ -1,0 +1,55 @@
+"""``python -m autograder release --lang``: one folder per edition, each fit for students and
+running in its language; without ``--lang`` the English release stays flat, as before."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder.cli import main
+from autograder.languages import known_language, submission_language
+from conftest import FIXTURE_COURSE
+
+NOTEBOOK = "01_fixture_add.ipynb"
+
+
+def _release(tmp_path, *extra) -> int:
+    return main(["release", "--source", str(FIXTURE_COURSE), "--out", str(tmp_path / "rel"),
+                 "--build", str(tmp_path / "build"), *extra])
+
+
+def test_all_writes_one_folder_per_language(tmp_path, capsys):
+    assert _release(tmp_path, "--lang", "all") == 0
+    for lang in ("en", "pt_BR", "es"):
+        nb = nbformat.read(tmp_path / "rel" / lang / NOTEBOOK, as_version=4)
+        assert submission_language(nb) == lang
+        assert "raise NotImplementedError()" in "".join(c.source for c in nb.cells)
+    english = nbformat.read(tmp_path / "rel" / "en" / NOTEBOOK, as_version=4)
+    assert "descent" not in english.metadata
+    spanish = nbformat.read(tmp_path / "rel" / "es" / NOTEBOOK, as_version=4)
+    assert spanish.cells[1].source.startswith('from course_utils.i18n import set_language; '
+                                              'set_language("es")\n')
+    assert capsys.readouterr().out.count("  ok") == 6
+
+
+def test_no_flag_keeps_the_flat_english_release(tmp_path):
+    assert _release(tmp_path) == 0
+    assert (tmp_path / "rel" / NOTEBOOK).is_file() and not (tmp_path / "rel" / "en").exists()
+
+
+def test_an_unknown_language_is_one_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        _release(tmp_path, "--lang", "fr")
+    assert stop.value.code == 2 and "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, lang", [("pt_BR", "pt_BR"), ("pt-br", "pt_BR"), ("ES", "es"),
+                                         ("fr", None), ("", None)])
+def test_language_names_are_normalised(value, lang):
+    assert known_language(value) == lang
+
+
+def test_a_notebook_without_metadata_says_its_language_in_its_setup_line():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'from course_utils.i18n import set_language; set_language("pt_BR")\nimport numpy')])
+    assert submission_language(nb) == "pt_BR"
+    assert submission_language(nbformat.v4.new_notebook()) == "en"
