@@ -176,24 +176,29 @@ def _save(catalog, path: Path) -> None:
     tmp.replace(path)
 
 
-def extract() -> int:
-    """Write the template and merge it into each language: a changed English message becomes
-    fuzzy (its old translation and English kept), a removed one obsolete; the number of messages."""
+def merge(fresh, path: Path, lang: str) -> None:
+    """Merge the template ``fresh`` into ``lang``'s catalog at ``path`` (created if missing): a
+    changed English message becomes fuzzy, its old translation and English kept; a removed one
+    obsolete."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po
 
+    if path.exists():
+        with open(path, "rb") as handle:
+            catalog = read_po(handle, locale=lang)
+    else:
+        catalog = Catalog(locale=lang, project="Descent", domain=DOMAIN, fuzzy=False,
+                          creation_date=fresh.creation_date, revision_date=fresh.creation_date)
+    catalog.update(fresh, update_creation_date=False)
+    _save(catalog, path)
+
+
+def extract() -> int:
+    """Write the template and merge it into each language; the number of messages."""
     fresh = template()
     _save(fresh, TEMPLATE)
     for lang in LANGUAGES[1:]:
-        path = catalog_path(lang)
-        if path.exists():
-            with open(path, "rb") as handle:
-                catalog = read_po(handle, locale=lang)
-        else:
-            catalog = Catalog(locale=lang, project="Descent", domain=DOMAIN, fuzzy=False,
-                              creation_date=fresh.creation_date, revision_date=fresh.creation_date)
-        catalog.update(fresh, update_creation_date=False)
-        _save(catalog, path)
+        merge(fresh, catalog_path(lang), lang)
     return len([m for m in fresh if m.id])
 
 
