@@ -8,7 +8,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help sysdeps venv lab test test-fast release grade validate bench lock strip clean
+.PHONY: help sysdeps venv lab test test-fast release grade validate bench lock strip clean i18n-check
+
+# The edition `make lab` opens: LANG=pt_BR, es or en; by default the locale's own LANG
+# (pt_BR.UTF-8 -> pt_BR, any pt_* -> pt_BR, es_* -> es). Anything else (C.UTF-8, en_US, fr_FR,
+# nothing) -> en, the English source.
+LANG_CODE := $(firstword $(subst ., ,$(subst -,_,$(LANG))))
+EDITION   := $(if $(filter pt pt_%,$(LANG_CODE)),pt_BR,$(if $(filter es es_%,$(LANG_CODE)),es,en))
 
 # JupyterLab's "get notified about official Jupyter news?" pop-up covers the notebook: the plugin
 # that shows it is disabled in this venv (sys-prefix page_config.json), which `make lab` uses.
@@ -16,7 +22,7 @@ LAB_PAGE_CONFIG := $(VENV)/etc/jupyter/labconfig/page_config.json
 NO_NEWS := @jupyterlab/apputils-extension:announcements
 
 help:
-	@echo "make lab                     open the student release in JupyterLab (builds .venv if missing)"
+	@echo "make lab [LANG=pt_BR|es|en]  open the student release in JupyterLab (builds .venv if missing)"
 	@echo "make test                    run the whole test suite (builds .venv if missing)"
 	@echo "make test-fast               skip tests that start kernels or browsers"
 	@echo "make sysdeps                 check/install the system packages (bubblewrap, chromium, fonts)"
@@ -25,6 +31,7 @@ help:
 	@echo "make validate                solutions get full marks, the blank release gets 0"
 	@echo "make bench                   measure speed and memory, write bench/results.md"
 	@echo "make strip                   remove outputs from notebooks/ before committing"
+	@echo "make i18n-check              translations in step with the English (part of make test)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found. Install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -50,13 +57,19 @@ release: $(STAMP)
 	$(PY) -m autograder release --out release
 
 # The lab itself needs no system package beyond Python's venv (checked while building .venv).
-lab: release $(LAB_PAGE_CONFIG)
-	$(VENV)/bin/jupyter lab --notebook-dir=release $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: $(STAMP) $(LAB_PAGE_CONFIG)
+	$(PY) -m autograder release --lang $(EDITION) --out release
+	$(VENV)/bin/jupyter lab --notebook-dir=release/$(EDITION) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: sysdeps $(STAMP)
+# Stale, changed-code, changed-formula and (in catalogs listed in i18n/complete.txt)
+# untranslated entries: one line each, exit 1. A few seconds.
+i18n-check: $(STAMP)
+	$(PY) -m editions check
+
+test: sysdeps $(STAMP) i18n-check
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) i18n-check
 	$(PY) -m pytest -n $(JOBS) -m "not slow and not browser" $(PYTEST_ARGS)
 
 grade: $(STAMP)
