@@ -148,7 +148,7 @@ class Pages:
                 given = {}  # graded by hand for answers the student has since changed
             written = written_list(assignment, row.notebook, given)
         write_feedback(assignment, row, self.out / "feedback" / row.student_id /
-                       f"{row.assignment}.html", self.exporter, written)
+                       f"{row.assignment}.html", self.exporter, written, row.language)
 
 
 def regenerate_feedback(out: Path, course: dict[str, Assignment]) -> int:

@@ -8,6 +8,8 @@ English in the edition, which changes no score.
 from __future__ import annotations
 
 import csv
+import html
+import re
 import shutil
 
 import nbformat
@@ -50,11 +52,11 @@ def graded(tmp_path_factory):
         rows = {r["student_id"]: r for r in csv.DictReader(handle)}
     with open(out / "tests.csv", newline="") as handle:
         tests = {(t["student_id"], t["test"]): t for t in csv.DictReader(handle)}
-    return rows, tests, subs
+    return rows, tests, subs, out
 
 
 def test_each_submission_is_recognised_in_its_language(graded):
-    rows, _, subs = graded
+    rows, _, subs, _ = graded
     for student, lang in STUDENTS.items():
         nb = nbformat.read(subs / student / f"{DOMAIN}.ipynb", as_version=4)
         assert submission_language(nb) == lang
@@ -62,7 +64,7 @@ def test_each_submission_is_recognised_in_its_language(graded):
 
 
 def test_the_same_answers_get_the_same_score_in_every_edition(graded):
-    rows, tests, _ = graded
+    rows, tests, _, _ = graded
     assert {rows[s]["status"] for s in STUDENTS} == {"graded"}
     scores = {rows[s]["score"] for s in STUDENTS}
     assert len(scores) == 1
@@ -74,9 +76,19 @@ def test_the_same_answers_get_the_same_score_in_every_edition(graded):
 
 
 def test_the_named_mistake_comes_back_in_the_students_language(graded):
-    _, tests, _ = graded
+    _, tests, _, _ = graded
     english = tests[("ana", "test_gd_step_1d")]["message"]
     assert "uphill" in english
     for student in ("bia", "caro"):
         translated = tests[(student, "test_gd_step_1d")]["message"]
         assert translated and "uphill" not in translated, (student, translated)
+
+
+def test_the_feedback_page_is_in_the_students_language(graded):
+    _, tests, _, out = graded
+    for student, lang in STUDENTS.items():
+        page = (out / "feedback" / student / f"{DOMAIN}.html").read_text(encoding="utf-8")
+        hint = tests[(student, "test_gd_step_1d")]["message"].split(": ", 1)[1][:40]
+        assert html.escape(hint) in page, student
+        assert re.search(rf"<html lang=[\"']{lang[:2]}", page), student
+        assert "<math" in page, "formulas are written as MathML"
