@@ -49,7 +49,10 @@ HTML_LANG = {"en": "en", "pt_BR": "pt-BR", "es": "es"}
 NO_SCRIPTS = ("{%- extends 'index.html.j2' -%}\n"
               "{% block html_head_js %}{% endblock html_head_js %}\n"
               "{% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}\n"
-              "{% block jupyter_widgets %}{% endblock jupyter_widgets %}\n")
+              "{% block jupyter_widgets %}{% endblock jupyter_widgets %}\n"
+              # a maths font where there is one (Windows, macOS, TeX), the browser's otherwise
+              "{% block html_head_css %}<style>math{font-family:'STIX Two Math','Cambria Math',"
+              "'Latin Modern Math',math;font-size:1.1em}</style>{% endblock html_head_css %}\n")
 
 
 @dataclass
