@@ -10,8 +10,9 @@ magics taken out first):
 - **docstrings** (a string that is a statement on its own) may change freely;
 - **display text** may change, but keeps its prefix (``f``, ``r``…), its quotes and its
   placeholders: the same ``%`` conversions and the same ``{…}`` fields, in any order (a sentence
-  may put them elsewhere); inside a field, the same rule applies again (``{'constant α' if
-  name == 'constant' else …}``: the first string may change, the second may not).
+  may put them elsewhere); inside a field, the same rule applies again, and the strings a
+  conditional picks between are display text too (``{'right' if ok else 'WRONG'}`` may change;
+  in ``{'constant α' if name == 'constant' else …}`` the compared ``'constant'`` may not).
   Display text is, in the English: a string with a word and a space (a title, a printed
   message, a check's hint), or any string given to a display keyword (``title=``, ``xlabel=``,
   ``ylabel=``, ``label=``, ``description=`` …) or as the first argument of a display call
@@ -50,16 +51,18 @@ def markers(source: str) -> list[str]:
     return [" ".join(m.groups()) for m in MARKER.finditer(source)]
 
 
-def _significant(source: str) -> list[tuple[str, str]]:
+def _significant(source: str, in_field: bool = False) -> list[tuple[str, str]]:
     """(kind, text) of each token that matters. Kinds: ``docstring`` (text dropped),
-    ``display`` (display text, see the module docstring), ``string``, or the token type."""
+    ``display`` (display text, see the module docstring), ``string``, or the token type.
+    ``in_field``: ``source`` is the expression of an f-string's ``{…}`` field."""
     tokens = [t for t in python_tokens(source) if t.type not in _LAYOUT]
     kept = []
     for index, tok in enumerate(tokens):
-        if tok.type == tokenize.STRING and _is_docstring(tokens, index):
+        if tok.type == tokenize.STRING and _is_docstring(tokens, index) and not in_field:
             kept.append(("docstring", ""))
         elif tok.type == tokenize.STRING:
-            display = is_prose(tok.string) or _in_display_place(tokens, index)
+            display = is_prose(tok.string) or _in_display_place(tokens, index) or \
+                (in_field and _is_conditional_branch(tokens, index))
             kept.append(("display" if display else "string", tok.string))
         else:
             kept.append((tokenize.tok_name[tok.type], tok.string))
@@ -80,6 +83,13 @@ def _in_display_place(tokens, index: int) -> bool:
     return (punct == "=" and name in DISPLAY_KEYWORDS) or (punct == "(" and name in DISPLAY_CALLS)
 
 
+def _is_conditional_branch(tokens, index: int) -> bool:
+    """``'right'`` or ``'WRONG'`` in ``'right' if ok else 'WRONG'``: a value shown as it is."""
+    before = tokens[index - 1].string if index else ""
+    after = tokens[index + 1].string if index + 1 < len(tokens) else ""
+    return before in ("", "else") and after in ("", "if", ":", "!")
+
+
 def is_prose(literal: str) -> bool:
     """A string literal with a word and a space in its text."""
     body = _PREFIX.sub("", literal)
@@ -89,7 +99,7 @@ def is_prose(literal: str) -> bool:
 def placeholders(text: str) -> Counter:
     """The ``{…}`` fields (as code: their own display text ignored) and ``%`` conversions of a
     text, in any order."""
-    fields = Counter(repr(code_skeleton(field)) for field in _FIELD.findall(text))
+    fields = Counter(repr(code_skeleton(field, in_field=True)) for field in _FIELD.findall(text))
     return fields + Counter(_PERCENT.findall(text))
 
 
@@ -134,8 +144,8 @@ def code_problems(english: str, translation: str) -> list[str]:
     return []
 
 
-def code_skeleton(source: str) -> list[tuple[str, str]]:
+def code_skeleton(source: str, in_field: bool = False) -> list[tuple[str, str]]:
     """The code of a cell without comments, docstrings and display text: what runs the same in
     every edition (the display text of a translation is judged by its English original)."""
     return [(kind, "") if kind in ("display", "docstring") else (kind, text)
-            for kind, text in _significant(source)]
+            for kind, text in _significant(source, in_field)]
