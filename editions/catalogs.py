@@ -39,8 +39,9 @@ def save(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "wb") as handle:
-        # include_previous: a stale entry keeps the English it was translated from (#| msgid)
-        write_po(handle, catalog, width=0, include_previous=True, include_lineno=False)
+        # No "#| msgid" previous-English comments: Babel reads them back as user comments and
+        # rewraps them on every save. A stale entry is known by its fuzzy flag alone.
+        write_po(handle, catalog, width=0, include_previous=False, include_lineno=False)
     tmp.replace(path)
 
 
