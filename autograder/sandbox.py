@@ -16,7 +16,10 @@ only its own slot.
 
 With bwrap a slot's sandbox is warm (``warm.py``, ``zygote.py``): it stays up, the heavy imports
 done once, and each submission runs in a fresh process forked from it, with its own limits; the
-zygote kills every process the submission left and empties /tmp before the next one.
+zygote kills every process the submission left and empties /tmp before the next one; when it
+cannot (a fork bomb outlasting the sweep) the whole sandbox is replaced. ``AUTOGRADER_WARM=0``
+selects the cold path (a new sandbox per notebook), which is also what a slot falls back to
+when its zygote does not start.
 
 Without a working ``bwrap`` (``bwrap_problem`` says why) ``python -m autograder grade`` refuses to
 run unless given ``--no-sandbox``; ``validate`` and the maintainers' tools, which run only the
@@ -33,13 +36,14 @@ import os
 import resource
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .procs import kill_sandbox, settle
 
 WORKER = Path(__file__).with_name("worker.py")
 SANDBOX_WORKER = "/tmp/.grader/worker.py"
@@ -168,9 +172,7 @@ class Sandbox:
         self._cancelled = False
         from .warm import WarmSlots  # a zygote per slot; only inside bwrap's PID namespace
 
-        # Warm slots are opt-in for now: with the checkout under /tmp (bound back into the
-        # sandbox's fresh /tmp) the zygote fails every submission (PermissionError on the venv).
-        warm = warm and bool(os.environ.get("AUTOGRADER_WARM"))
+        warm = warm and os.environ.get("AUTOGRADER_WARM", "1") != "0"  # 0: the cold path
         self._warm = WarmSlots(self) if use_bwrap and warm else None
 
     def close(self) -> None:
@@ -261,10 +263,14 @@ class Sandbox:
 
     def run(self, notebook: dict, slot: int = 0) -> Outcome:
         uid = self._uid(slot)
-        if self._warm is not None:
+        if self._warm is not None and slot not in self._warm.broken:
             if self._cancelled:
                 return Outcome(None, False, "the run was interrupted", 0.0)
-            return self._warm.run(notebook, slot, uid)
+            try:
+                return self._warm.run(notebook, slot, uid)
+            except RuntimeError as exc:  # no zygote (an import failed…): this slot runs cold
+                print(f"note: {exc}; slot {slot} grades in a cold sandbox per notebook",
+                      file=sys.stderr)
         secret = secrets.token_bytes(32)
         request = json.dumps({"notebook": notebook, "secret": secret.hex(), "uid": uid,
                               "cell_timeout": int(self.limits.timeout),
@@ -317,6 +323,8 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             timed_out = True
         kill_sandbox(proc, uid)
+        if uid is not None:
+            settle(uid)
         for t in threads:
             t.join(timeout=5)
         seconds = time.monotonic() - start
@@ -344,56 +352,3 @@ def verify_reply(raw: bytes, secret: bytes) -> tuple[dict | None, str | None]:
         return json.loads(payload), None
     except ValueError:
         return None, "the grading worker's result is not valid JSON"
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _processes_of(uid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def kill_sandbox(proc: subprocess.Popen, uid: int | None) -> None:
-    """Kill the worker, its process group, its descendants and every process of the slot's uid.
-
-    With bwrap, killing the outer bwrap process tears down the PID namespace, which is enough;
-    the rest covers the no-bwrap fallback, where the kernel runs in a session of its own.
-    """
-    victims = [proc.pid, *_descendants(proc.pid)]
-    if uid is not None:
-        victims += _processes_of(uid)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass

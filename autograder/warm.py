@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from .procs import kill_sandbox, settle
+
 ZYGOTE = Path(__file__).with_name("zygote.py")
 SANDBOX_ZYGOTE = "/tmp/.grader/zygote.py"
 START_TIMEOUT = 180.0  # the zygote's imports, on a loaded machine
@@ -55,6 +57,7 @@ class WarmSlots:
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.zygotes: dict[int, subprocess.Popen] = {}
+        self.broken: set[int] = set()  # slots whose zygote could not start
         self.lock = threading.Lock()
 
     def command(self, uid: int | None) -> list[str]:
@@ -64,6 +67,8 @@ class WarmSlots:
                 *cmd[python:python + 2], SANDBOX_ZYGOTE]
 
     def _start(self, slot: int, uid: int | None) -> subprocess.Popen:
+        if uid is not None:
+            settle(uid)  # what is left of the slot's last sandbox would eat into its NPROC
         log = tempfile.TemporaryFile()
         proc = subprocess.Popen(self.command(uid), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=log, env=self.sandbox.environment(),
@@ -75,15 +80,15 @@ class WarmSlots:
         except Late:
             ready = None
         if ready != b"ready":
-            self._stop(proc, uid)
+            proc.kill()  # then read what it said before _stop closes the log
+            proc.wait()
             log.seek(0)
             tail = log.read()[-300:].decode("utf-8", "replace").strip()
+            self._stop(proc, uid)
             raise RuntimeError(f"the warm worker did not start ({ready!r}; {tail})")
         return proc
 
     def _stop(self, proc: subprocess.Popen, uid: int | None) -> None:
-        from .sandbox import kill_sandbox
-
         kill_sandbox(proc, uid)
         for stream in (proc.stdin, proc.stdout):
             try:
@@ -112,22 +117,27 @@ class WarmSlots:
                        "file": limits.file_mb << 20, "nproc": limits.nproc}}).encode()
         try:
             proc = self.zygote(slot, uid)
-        except RuntimeError as exc:
-            return Outcome(None, False, str(exc), 0.0)
+        except RuntimeError:
+            self.broken.add(slot)  # the caller grades this and the slot's next ones cold
+            raise
         start = time.monotonic()
         cap = 4 * limits.output_bytes + 4 * len(request) + (1 << 20)
-        raw, problem, timed_out = None, None, False
+        raw, problem, timed_out, clean = None, None, False, False
         try:
             proc.stdin.write(b"%d\n" % len(request) + request)
             proc.stdin.flush()
             raw = read_frame(proc.stdout.fileno(), start + limits.timeout + 15, cap)
         except Late as exc:
             timed_out = str(exc) == "late"
-            problem = "the notebook produced more output than the grader accepts"
+            problem = None if timed_out else \
+                "the notebook produced more output than the grader accepts"
         except (BrokenPipeError, OSError):
             raw = None
+        if raw is not None:  # the zygote says whether it could clean up after the submission
+            verdict, _, raw = raw.partition(b"\n")
+            clean = verdict == b"clean"
         seconds = time.monotonic() - start
-        if raw is None or problem or timed_out:
+        if not clean or raw is None or problem or timed_out:
             self._stop(proc, uid)  # the whole sandbox: the next submission gets a new zygote
         else:
             with self.lock:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -30,7 +31,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import worker  # noqa: E402 - next to this script, inside the sandbox too
 
-KEEP_IN_TMP = {".grader"}  # the read-only bind of these scripts
+WIPED = ("/tmp/", "/dev/shm/")
+SKELETON: dict = {"mounts": set(), "modes": {}}  # see remember_skeleton
+CLEAN_SECONDS = 5.0  # to kill what a submission left; then the grader replaces the sandbox
 
 
 def warm_imports() -> None:
@@ -115,27 +118,58 @@ def in_own_pid_namespace() -> bool:
     return os.path.basename(init) == b"bwrap" and os.getppid() == 1
 
 
-def kill_the_rest() -> None:
-    """SIGKILL every process of the namespace but this one and its ancestors (bwrap's init)."""
-    if not in_own_pid_namespace():
-        return
+def others(uid: int | None = None) -> list[int]:
+    """Every process of the namespace (of ``uid`` only, if given) but this one, its parent and
+    bwrap's init; zombies included: until reaped they count against the uid's RLIMIT_NPROC."""
     spared = {os.getpid(), os.getppid(), 1}
-    for _ in range(5):  # a fork bomb may still be forking between two sweeps
-        victims = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in spared]
-        if not victims:
-            return
+    found = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in spared]
+    return found if uid is None else [pid for pid in found if real_uid(pid) in (uid, None)]
+
+
+def real_uid(pid: int) -> int | None:
+    """From /proc/PID/status: its directory belongs to root when the process is not dumpable."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return int(next(line for line in handle if line.startswith("Uid:")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        return None  # gone, or on its way
+
+
+def kill_the_rest(deadline: float) -> bool:
+    """SIGKILL every other process of the namespace until none is left; False if some are still
+    there at ``deadline`` (say, a slot uid's fork bomb, which only that uid may kill)."""
+    while victims := others():
+        if time.monotonic() > deadline:
+            return False
         for pid in victims:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        reap(0.2)
+        reap(0.02)
+    return True
 
 
-def clean_up(uid: int | None) -> None:
-    """Kill what the submission left and empty /tmp. With a slot uid this runs as that uid (the
-    zygote has no CAP_KILL nor CAP_DAC_OVERRIDE): ``kill(-1)`` then reaches every process of the
-    uid, and the uid owns every file the submission wrote."""
+def kill_as(uid: int, deadline: float) -> None:
+    """In a forked process that has become ``uid``: ``kill(-1)`` until no process of the uid is
+    left. One sweep is not enough: a fork bomb forks between two, and a killed process is seen
+    until bwrap's init reaps it. (kill(-1) itself says nothing: it succeeds while the zygote,
+    which it may not signal, exists.)"""
+    while others(uid) and time.monotonic() < deadline:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        time.sleep(0.005)
+
+
+def clean_up(uid: int | None) -> bool:
+    """Kill what the submission left and empty /tmp and /dev/shm; False when that failed (a
+    process survived, a bind mount moved) and the grader must replace the whole sandbox. With a
+    slot uid the killing and a first wipe run as that uid (the zygote has no CAP_KILL nor
+    CAP_DAC_OVERRIDE): ``kill(-1)`` reaches every process of the uid, which owns every file the
+    submission wrote."""
+    deadline = time.monotonic() + CLEAN_SECONDS
     if uid:
         pid = os.fork()
         if pid == 0:
@@ -143,20 +177,16 @@ def clean_up(uid: int | None) -> None:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-                for _ in range(5):
-                    try:
-                        os.kill(-1, signal.SIGKILL)
-                    except ProcessLookupError:
-                        break
-                    time.sleep(0.02)
+                kill_as(uid, deadline)
                 wipe("/tmp")
                 wipe("/dev/shm")
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)
-    kill_the_rest()
+    clean = kill_the_rest(deadline)
     wipe("/tmp")
     wipe("/dev/shm")
+    return clean and mount_points() == SKELETON["mounts"]
 
 
 def reap(seconds: float) -> None:
@@ -167,7 +197,33 @@ def reap(seconds: float) -> None:
         except ChildProcessError:
             return
         if pid == 0:
-            time.sleep(0.01)
+            time.sleep(0.005)
+
+
+def mount_points() -> set[str]:
+    """Mount points under /tmp and /dev/shm: the read-only binds of these scripts and, with a
+    checkout under /tmp, of its venv and course_utils."""
+    found = set()
+    with open("/proc/self/mountinfo") as handle:
+        for line in handle:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
+            if point.startswith(WIPED):
+                found.add(point)
+    return found
+
+
+def remember_skeleton() -> None:
+    """The bind mounts in the wiped folders, and the folders leading to them with their modes:
+    the wipe keeps them (and restores their modes: chmod 0700 on a checkout's folder under
+    /tmp would lock the slot uid out of the venv), and empties everything else in them."""
+    mounts = mount_points()
+    modes = {folder: os.stat(folder).st_mode & 0o7777 for folder in ("/tmp", "/dev/shm")}
+    for point in mounts:
+        parent = os.path.dirname(point)
+        while parent not in ("/tmp", "/dev/shm", "/"):
+            modes[parent] = os.stat(parent).st_mode & 0o7777
+            parent = os.path.dirname(parent)
+    SKELETON.update(mounts=mounts, modes=modes)
 
 
 def unlock(top: str) -> None:
@@ -187,15 +243,21 @@ def unlock(top: str) -> None:
 
 
 def wipe(folder: str) -> None:
+    """Empty ``folder`` but for the skeleton (see ``remember_skeleton``)."""
+    modes = SKELETON["modes"]
     try:
+        if folder in modes:
+            os.chmod(folder, modes[folder])
         names = os.listdir(folder)
     except OSError:
-        return
+        names = []
     for name in names:
-        if folder == "/tmp" and name in KEEP_IN_TMP:
-            continue
         path = os.path.join(folder, name)
-        if os.path.isdir(path) and not os.path.islink(path):
+        if path in SKELETON["mounts"]:
+            continue
+        if path in modes and not os.path.islink(path):
+            wipe(path)
+        elif os.path.isdir(path) and not os.path.islink(path):
             unlock(path)
             shutil.rmtree(path, ignore_errors=True)
         else:
@@ -221,11 +283,16 @@ def serve_one(raw: bytes, out_fd: int, in_fd: int) -> None:
         reply += chunk
     os.close(read_end)
     try:
-        os.waitpid(pid, 0)
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     except ChildProcessError:
-        pass
-    clean_up(request.get("uid"))
-    write_frame(out_fd, bytes(reply))
+        status = None
+    clean = clean_up(request.get("uid"))
+    if not reply:  # say how the child died: the grader then shows it instead of "no result"
+        reply = worker.sign(worker.failed(RuntimeError(
+            f"the submission's process ended without a result (exit status {status})")), secret)
+    write_frame(out_fd, (b"clean\n" if clean else b"dirty\n") + reply)
+    if not clean:
+        os._exit(3)  # with it goes bwrap's init, and the whole PID namespace
 
 
 def main() -> None:
@@ -241,6 +308,7 @@ def main() -> None:
         os._exit(2)
     worker.no_ptrace()
     warm_imports()
+    remember_skeleton()
     wipe("/tmp")  # matplotlib's cache and config, made under HOME=/tmp: no submission sees them
     os.chdir("/tmp")
     write_frame(out_fd, b"ready")
