@@ -167,6 +167,11 @@ class RMSprop(Optimizer):
                 "weight_decay": self.weight_decay}
 
 
+# Weights per block of Adam's in-place arithmetic: w, g, m, v and two scratch blocks of 2¹⁵
+# float64 (1.5 MiB) fit in a core's L2 cache.
+BLOCK = 1 << 15
+
+
 class Adam(Optimizer):
     """``torch.optim.Adam`` on numpy arrays: ``adam_step`` per parameter, t counted per parameter.
 
@@ -181,26 +186,38 @@ class Adam(Optimizer):
         self.betas = _check_betas(betas)
         self.eps = arguments.positive(eps, "eps")
         self.weight_decay = arguments.non_negative(weight_decay, "weight_decay")
-        self._scratch = {id(state): (np.empty_like(p, dtype=np.float64),
-                                     np.empty_like(p, dtype=np.float64))
-                         for p, state in zip(self.params, self.state)}
+        scratch = min(BLOCK, max(p.size for p in self.params))
+        self._scratch = (np.empty(scratch), np.empty(scratch))
 
     def _update(self, w, g, state):
         """``adam_step`` (``adamw_step`` when decoupled) done in place, as torch does: m, v and
-        w change where they live and two scratch arrays per parameter hold the temporaries, so
-        a step allocates nothing (with new arrays it was 1.7× slower than torch at 10⁶
-        weights). Same operations in the same order as the rule: equal to it bit for bit."""
-        beta1, beta2 = self.betas
+        w change where they live, so a step allocates nothing. Same operations in the same order
+        as the rule: equal to it bit for bit. The arithmetic runs over blocks of ``BLOCK``
+        weights: the dozen passes of one block stay in the CPU cache, where over the whole 10⁶
+        array each pass went out to memory (1.7× slower than torch's fused kernels)."""
         if "step" not in state:
             state.update(step=0, exp_avg=np.zeros_like(w, dtype=np.float64),
                          exp_avg_sq=np.zeros_like(w, dtype=np.float64))
         state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        step, denominator = self._scratch[id(state)]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
         if self.weight_decay and self.decoupled:
             w *= 1 - self.lr * self.weight_decay               # w ← w (1 − ηλ)
         elif self.weight_decay:
             g = g + self.weight_decay * w                       # g ← g + λw
+        g = np.broadcast_to(g, w.shape)
+        if not (w.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous):
+            self._update_block(w, g, m, v, state["step"], np.empty(w.shape), np.empty(w.shape))
+            return w
+        w_, g_, m_, v_ = w.reshape(-1), np.ravel(g), m.reshape(-1), v.reshape(-1)
+        for lo in range(0, w_.size, BLOCK):
+            hi = min(lo + BLOCK, w_.size)
+            step, denominator = (buffer[:hi - lo] for buffer in self._scratch)
+            self._update_block(w_[lo:hi], g_[lo:hi], m_[lo:hi], v_[lo:hi], state["step"],
+                               step, denominator)
+        return w
+
+    def _update_block(self, w, g, m, v, t, step, denominator):
+        beta1, beta2 = self.betas
         m *= beta1                                              # m ← β1 m + (1 − β1) g
         m += np.multiply(1 - beta1, g, out=step)
         v *= beta2                                              # v ← β2 v + (1 − β2) g²
@@ -213,7 +230,6 @@ class Adam(Optimizer):
         step *= self.lr
         step /= denominator
         w -= step
-        return w
 
     def _settings(self):
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps,

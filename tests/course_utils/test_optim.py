@@ -288,6 +288,26 @@ def test_classes_update_the_callers_arrays_in_place():
     assert opt.state[0]["step"] == 1 and set(opt.state[0]) == {"step", "exp_avg", "exp_avg_sq"}
 
 
+@pytest.mark.parametrize("name, rule", [("Adam", "adam_step"), ("AdamW", "adamw_step")])
+def test_adam_classes_equal_their_rule_bit_for_bit_across_blocks(name, rule):
+    """The classes work in cache-sized blocks; a parameter longer than one block, one that is
+    not contiguous and a small one must all end exactly where the pure rule does."""
+    from course_utils.optimizers import BLOCK
+
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal(2 * BLOCK + 7), rng.standard_normal((90, 80)).T,
+              rng.standard_normal(3)]
+    grads = [[rng.standard_normal(p.shape) for p in params] for _ in range(4)]
+    expected = [(p.copy(), np.zeros(p.shape), np.zeros(p.shape)) for p in params]
+    opt = getattr(optim, name)(params, lr=0.05, weight_decay=0.1)
+    for t, step_grads in enumerate(grads, start=1):
+        opt.step(step_grads)
+        expected = [getattr(optim, rule)(w, g, m, v, t, lr=0.05, weight_decay=0.1)
+                    for (w, m, v), g in zip(expected, step_grads)]
+    for got, (want, _, _) in zip(params, expected):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_classes_keep_state_per_parameter_and_print_their_settings():
     a, b = np.zeros(2), np.zeros(3)
     opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
