@@ -47,8 +47,9 @@ def main(argv=None) -> int:
         for lang in TRANSLATED:
             for po in sorted(catalog_path(lang, "x").parent.glob("*.po")):
                 catalog = load(po)
-                todo = len(open_entries(catalog))
-                print(f"{lang:6} {po.stem:32} {todo:4} to do of {len([m for m in catalog if m.id])}")
+                todo, total = len(open_entries(catalog)), len([m for m in catalog if m.id])
+                done = 100 * (total - todo) // total if total else 100
+                print(f"{lang:6} {po.stem:32} {todo:4} to do of {total:<4} ({done} % translated)")
         return 0
     po = catalog_path(args.lang, args.domain)
     if not po.exists():

@@ -53,3 +53,14 @@ def test_a_notebook_without_metadata_says_its_language_in_its_setup_line():
         'from course_utils.i18n import set_language; set_language("pt_BR")\nimport numpy')])
     assert submission_language(nb) == "pt_BR"
     assert submission_language(nbformat.v4.new_notebook()) == "en"
+
+
+@pytest.mark.slow
+def test_validate_checks_an_edition(tmp_path, capsys):
+    code = main(["validate", "--lang", "es", "--source", str(FIXTURE_COURSE), "--build",
+                 str(tmp_path / "build"), "--jobs", "2", "--timeout", "120"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "assignment (es)" in out
+    assert [line.split()[1:] for line in out.splitlines() if line.startswith("0")] == [
+        ["4/4", "0/4", "ok"], ["3/3", "0/3", "ok"]]
