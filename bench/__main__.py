@@ -1,12 +1,12 @@
 """``python -m bench`` (``make bench``): measure, then write bench/results.json and results.md.
 
-    python -m bench                                  all five sections, default sizes (~13 min)
+    python -m bench                                  all six sections, default sizes (~17 min)
     python -m bench --only grading --students 30     the full class of the issue (~45 min+)
     python -m bench --only widgets,reference         quick sections only
     python -m bench --only widgets,browser           the explorers: in the kernel, in Chromium
 
-Sections: notebooks, grading, widgets, reference, browser (see bench/README.md). Sections not
-run keep their previous results in the files.
+Sections: notebooks, grading, widgets, reference, browser, cluster (see bench/README.md).
+Sections not run keep their previous results in the files.
 """
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ def _section(name: str, args, log) -> dict:
     if name == "browser":
         from bench import browser
         return browser.run(samples=args.browser_samples, log=log)
+    if name == "cluster":
+        from bench import cluster
+        return cluster.run(args.source, args.work / "cluster", args.out / cluster.PLOT, log=log)
     from bench import reference
     return reference.run(repeat=args.reference_repeat, log=log)
 
@@ -99,8 +102,9 @@ def _notes(name: str, result: dict) -> list[str]:
                  f"--students 30` (about 45 min of nbgrader alone).",
                  f"Grader statuses: {statuses}. Mean score by kind: {scores} "
                  "(correct must be 100 %, blank 0 %).",
-                 "Each way of grading ran once on the whole class (n = 1); the overhead row has "
-                 "one paired difference per submission."]
+                 f"Each way of grading ran {c.get('rounds', 1)} time(s) on the whole class, "
+                 "interleaved (the rows' n); the overhead row has one paired difference per "
+                 "submission and round."]
         if result["killed_workers"]:
             notes.append(f"{result['killed_workers']} grader workers were killed from outside "
                          "(exit code 137: out of memory, or another process killing them); the "
@@ -114,10 +118,22 @@ def _notes(name: str, result: dict) -> list[str]:
                 "the page from the keydown to the first paint of its canvas (drawImage wrapped); "
                 "the kernel's work, the frame's trip through the server, decoding and painting. "
                 "met? needs the median and the slowest within target."]
+    if name == "cluster":
+        return _cluster_notes(result)
     if name == "widgets":
         return ["Every explorer's moves, pooled over the runs: median (the target column), p90 "
                 "and the slowest in the note; met? needs all three (≤ 30 ms, ≤ 50 ms, ≤ 150 ms)."]
     return []
+
+
+def _cluster_notes(result: dict) -> list[str]:
+    s, e, p = (result["seconds_per_notebook_core"], result["efficiency"],
+               result["parent_seconds_per_notebook"])
+    return [f"Projection: T(W) = N × max(s / (W × e), p) with N = {result['config']['class']:,}, "
+            f"s = {s:.2f} s per notebook on one worker core (1-worker wall / notebooks), "
+            f"e = {e:.2f} (measured at 2 workers; 'ideal' takes e = 1) and p = {p:.3f} s of "
+            "the parent's CPU per notebook.",
+            f"Throughput against workers: `bench/{result['plot']}`."]
 
 
 def main(argv=None) -> int:

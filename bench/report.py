@@ -16,6 +16,7 @@ SECTIONS = {
     "widgets": "3. Widget responsiveness (slider change → figure redrawn)",
     "reference": "4. Reference speed: numpy vs torch on CPU",
     "browser": "5. Explorers in Chromium (key press → explorer canvas painted)",
+    "cluster": "6. Grading on a Dask cluster (per-task overhead, throughput, projection)",
 }
 
 HOW_TO_READ = """\

@@ -25,68 +25,21 @@ from autograder.record import RESULT_VERSION
 from autograder.sandbox import Limits, Sandbox, have_bwrap
 from conftest import FIXTURE_COURSE, REPO
 
-DASK = str(Path(sys.executable).with_name("dask"))
+sys.path.insert(0, str(REPO))  # `bench` is run from the checkout (python -m bench), not installed
+from bench.cluster import dask_processes  # noqa: E402  (the test's cluster is the bench's)
+
 STUDENTS = 4            # × 2 assignments: 8 notebooks, ~2 s each
 START_SECONDS = 60      # for the scheduler and the workers to come up on a loaded machine
 
 needs_bwrap = pytest.mark.skipif(not have_bwrap(), reason="bubblewrap cannot sandbox here")
 
 
-def _start(cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
-    with open(log, "wb") as handle:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=log.parent,
-                                env=env, start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """End ``proc``'s whole session (a worker's sandboxes with it), politely first."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _scheduler_address(path: Path, proc: subprocess.Popen) -> str:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            return json.loads(path.read_text())["address"]
-        except (OSError, ValueError, KeyError):
-            time.sleep(0.2)
-    raise RuntimeError(f"the Dask scheduler did not start (see {path.parent / 'scheduler.log'})")
-
-
 @pytest.fixture
 def dask_cluster(tmp_path):
     """A scheduler and two one-thread workers (no nanny: a killed worker stays dead), each a
     process of its own on 127.0.0.1; all of them ended afterwards, whatever happened."""
-    from distributed import Client
-
-    folder = tmp_path / "cluster"
-    folder.mkdir()
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                             "--no-dashboard", "--scheduler-file", "scheduler.json"],
-                            folder / "scheduler.log"))
-        address = _scheduler_address(folder / "scheduler.json", procs[0])
-        for n in range(2):
-            procs.append(_start([DASK, "worker", address, "--host", "127.0.0.1", "--nthreads",
-                                 "1", "--no-nanny", "--no-dashboard", "--name", f"w{n}"],
-                                folder / f"worker{n}.log"))
-        with Client(address, timeout=START_SECONDS) as client:
-            client.wait_for_workers(2, timeout=START_SECONDS)
-        yield {"address": address, "workers": procs[1:]}
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
+    with dask_processes(tmp_path / "cluster", 2) as (address, workers):
+        yield {"address": address, "workers": workers}
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +124,9 @@ def test_killing_a_worker_mid_run_loses_no_row_and_counts_none_twice(dask_cluste
         victim.wait(timeout=10)
         output, _ = run.communicate(timeout=170)
     finally:
-        _stop(run)
+        if run.poll() is None:
+            run.kill()
+            run.wait()
     assert run.returncode == 0, output.decode()[-2000:]
     rows = _rows(out)
     keys = [(r["student_id"], r["assignment"]) for r in rows]
