@@ -2,6 +2,7 @@
 
     python -m autograder release  [--out release/]     student notebooks, made by nbgrader
     python -m autograder grade SUBMISSIONS [--out grading-out/] [--jobs N] [--timeout S]
+                               [--cluster tcp://HOST:8786|local] [--db postgresql://...]
     python -m autograder validate                      solutions: full marks; blank release: 0
 
 Modules, in the order a grading run uses them:
@@ -18,10 +19,12 @@ Modules, in the order a grading run uses them:
 - ``scoring``    status and score from the executed notebook (in the trusted parent), by the
                  project's one pass/fail rule (``cell_failure``)
 - ``execute``    runs the tasks side by side and stores each result as it finishes
+- ``cluster``    the same on a Dask cluster's workers (``grade --cluster``), scored and stored here
 - ``record``     the grading record: ``TestResult``, ``NotebookResult``, ``GradeRow`` (schema)
 - ``grade``      the run, from planning to the written outputs
 - ``tables``, ``feedback``, ``gradebook``, ``similarity``, ``report``: grades.csv and tests.csv,
                  the feedback pages, gradebook.db, similarity.csv, report.html
+- ``database``   ``--db``: nbgrader's gradebook in a shared PostgreSQL database (URL, turns)
 - ``files``      the atomic write every output goes through
 - ``validate``   solutions get full marks, blank releases 0, releases fit for students
 - ``cli``        the three commands: parses arguments, calls ``grade``/``validate``, prints

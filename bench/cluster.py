@@ -5,7 +5,9 @@ One synthetic student hands in every course notebook (``grading.build_class``: t
 solutions, the same seed as the grading section). The same submissions are graded, each run
 into a fresh OUT and timed as a whole (the grader's command, start-up included):
 
-1. ``python -m autograder grade --jobs 1`` and ``--jobs 2`` on this machine;
+1. ``python -m autograder grade --jobs 1`` and ``--jobs 2`` on this machine, on the cold
+   sandbox path (``AUTOGRADER_WARM=0``) that the Dask workers use, so that the two sides
+   differ only by Dask;
 2. ``--cluster tcp://127.0.0.1:PORT`` on a real scheduler with 1, then 2 one-thread workers,
    each a process of its own (``dask_processes``), started before the timed run (a cluster
    already exists where this is used).
@@ -99,8 +101,9 @@ def grade(source: Path, work: Path, subs: Path, name: str, *extra: str) -> tuple
     cmd = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
            "--source", str(source), "--build", str(work / "grader-build"), *extra]
     started = time.perf_counter()
-    with open(work / f"{name}.log", "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    with open(work / f"{name}.log", "wb") as log:  # the cold path here, as on the workers
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "AUTOGRADER_WARM": "0"})
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
@@ -166,7 +169,7 @@ def run(source: Path, work: Path, plot_path: Path, log=print) -> dict:
     work = work.resolve()
     shutil.rmtree(work, ignore_errors=True)
     course, _ = build_class(source, work, students=1, seed=0)
-    subs, one = work / "submissions", work / "one"
+    subs, one = work / "submissions", work / "one-submission"
     first = sorted(subs.glob("*/*.ipynb"))[0]
     (one / first.parent.name).mkdir(parents=True)
     shutil.copy(first, one / first.parent.name / first.name)
@@ -178,7 +181,7 @@ def run(source: Path, work: Path, plot_path: Path, log=print) -> dict:
                   "this machine (--jobs)": {j: 3600 * n / walls[f"local{j}"] for j in (1, 2)}}
     per_core = walls["dask1"] / n
     efficiency = min(1.0, walls["dask1"] / (2 * walls["dask2"]))
-    parent = max(0.0, (cpu["dask2"] - cpu["one"]) / (n - 1))
+    parent = max(0.0, (cpu["dask2"] - cpu["one"]) / max(1, n - 1))
     hours = projection(per_core, efficiency, parent)
     ideal = projection(per_core, 1.0, parent)
     plot(throughput, plot_path)
