@@ -34,7 +34,7 @@ from pathlib import Path
 from .cluster import ClusterError
 from .collect import SubmissionsError
 from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, build_lock, release
-from .database import DatabaseError, database_url
+from .database import DatabaseError, database_url, shown
 from .grade import GradeError, Summary, check_out, grade, load
 from .languages import LANGUAGES, edition_source, release_languages
 from .manual import add_commands as add_manual_commands
@@ -139,9 +139,11 @@ def print_released(paths: list[Path]) -> bool:
     return ok
 
 
-def print_summary(summary: Summary, jobs: int, unsandboxed: bool) -> None:
+def print_summary(summary: Summary, jobs: int | str, unsandboxed: bool) -> None:
+    """``jobs``: how many ran side by side, or where (``on the Dask cluster …``)."""
     counts, out = summary.counts(), summary.out
-    print(f"{len(summary.rows)} rows in {summary.seconds:.1f} s with {jobs} jobs: "
+    where = f"with {jobs} jobs" if isinstance(jobs, int) else jobs
+    print(f"{len(summary.rows)} rows in {summary.seconds:.1f} s {where}: "
           + ", ".join(f"{counts[s]} {s}" for s in STATUSES))
     if summary.ignored:
         print(f"{len(summary.ignored)} file(s) skipped (listed in the report)")
@@ -168,7 +170,10 @@ def cmd_grade(args) -> int:
                     cluster=args.cluster, db=db)
     if not summary.rows and not summary.ignored:
         print(f"warning: no notebooks found in {args.submissions}", file=sys.stderr)
-    print_summary(summary, args.jobs, args.no_sandbox)
+    print_summary(summary, f"on the Dask cluster {args.cluster}" if args.cluster else args.jobs,
+                  args.no_sandbox)
+    if db:
+        print(f"shared:    nbgrader's gradebook also in {shown(db)}")
     return 0
 
 
