@@ -233,7 +233,8 @@ def write_feedback(assignment: Assignment, row: GradeRow, path: Path, html_expor
             page = html_exporter or exporter()
             body = page.from_notebook_node(nb)[0]
             # one exporter serves every language: the page's lang attribute is set here
-            body = body.replace('<html lang="en">', f'<html lang="{HTML_LANG[current_language()]}">', 1)
+            lang = HTML_LANG[current_language()]
+            body = body.replace('<html lang="en">', f'<html lang="{lang}">', 1)
         else:
             body = _plain_page(assignment, row)
     write_atomic(path, body)

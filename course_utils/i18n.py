@@ -32,7 +32,8 @@ import contextvars
 import os
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "set_language", "language", "using", "_", "ngettext", "N_"]
+__all__ = ["LANGUAGES", "set_language", "language", "using", "_", "ngettext", "pgettext", "N_",
+           "NP_"]
 
 LANGUAGES = ("en", "pt_BR", "es")
 DOMAIN = "course_utils"
@@ -64,7 +65,8 @@ def set_language(lang: str) -> None:
 
 
 def language() -> str:
-    """The language in use: ``using``'s, else ``set_language``'s, else ``DESCENT_LANG``'s, else "en"."""
+    """The language in use: ``using``'s, else ``set_language``'s, else ``DESCENT_LANG``'s,
+    else "en"."""
     return _override.get() or _chosen or _normalise(os.environ.get(ENV, "")) or "en"
 
 
@@ -95,6 +97,8 @@ def _load(lang: str) -> tuple[dict, object]:
         if not message.id or message.fuzzy:
             continue
         key = message.id if isinstance(message.id, str) else tuple(message.id)
+        if message.context:   # gettext's own key for a message in a context
+            key = f"{message.context}\x04{key}"
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if all(strings):
             messages[key] = message.string
@@ -126,8 +130,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the current language, as meant in ``context`` (a word with two senses:
+    "step" the schedule, "step" of an optimizer)."""
+    lang = language()
+    if lang == "en":
+        return message
+    return _translations(lang)[0].get(f"{context}\x04{message}", message)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it (translate with ``_`` later)."""
+    return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` in ``context`` for the catalog (translate with ``pgettext`` later)."""
     return message
 
 
@@ -135,7 +153,8 @@ def N_(message: str) -> str:
 
 # What a student reads comes from course_utils and from the grader's feedback page.
 SOURCES = (LOCALE.parent, LOCALE.parents[1] / "autograder" / "feedback.py")
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+            "NP_": ((1, "c"), 2)}
 TEMPLATE = LOCALE / "templates" / f"{DOMAIN}.pot"
 
 

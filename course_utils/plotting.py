@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from course_utils import arguments
+from course_utils.i18n import _
 from course_utils.landscapes import Landscape
 
 __all__ = [
@@ -179,7 +180,7 @@ def contour_with_paths(landscape: Landscape, paths: Mapping[str, np.ndarray] | N
     if len(landscape.minimizers):
         m = landscape.minimizers
         ax.plot(m[:, 0], m[:, 1], linestyle="none", marker="*", markersize=15,
-                color=OKABE_ITO["black"], label="minimum" if len(m) == 1 else "minima")
+                color=OKABE_ITO["black"], label=_("minimum") if len(m) == 1 else _("minima"))
 
     def to_xy(path):
         return _plottable(path[:, 0]), _plottable(path[:, 1])
@@ -190,7 +191,7 @@ def contour_with_paths(landscape: Landscape, paths: Mapping[str, np.ndarray] | N
         lines[label], = ax.plot(x, y, **style(i), markersize=3.5, linewidth=1.6, label=label)
         starts[label], = ax.plot(x[:1], y[:1], linestyle="none", marker="o", markersize=10,
                                  markerfacecolor="none", markeredgewidth=1.8,
-                                 color=OKABE_ITO["black"], label="start" if i == 0 else "_nolegend_")
+                                 color=OKABE_ITO["black"], label=_("start") if i == 0 else "_nolegend_")
     ax.set_xlim(landscape.xlim)
     ax.set_ylim(landscape.ylim)
     ax.set_xlabel(r"$w_1$")
@@ -214,7 +215,7 @@ def _curve_xy(curve, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def loss_curves(curves: Mapping[str, np.ndarray], ax: Axes | None = None, log: bool = True,
-                xlabel: str = "step", ylabel: str = "loss", title: str = "Loss per step",
+                xlabel: str | None = None, ylabel: str | None = None, title: str | None = None,
                 legend_loc: str = "upper right") -> CurvePlot:
     """Loss (or any quantity) against step, one styled line per label.
 
@@ -223,7 +224,8 @@ def loss_curves(curves: Mapping[str, np.ndarray], ax: Axes | None = None, log: b
             e.g. ``(updates / updates_per_epoch, losses)`` to plot against epochs.
         ax: Axes to draw on; None creates a new figure.
         log: logarithmic y axis (losses shrink geometrically); default True.
-        xlabel, ylabel, title: axis labels and title.
+        xlabel, ylabel, title: axis labels and title; default "step", "loss", "Loss per step"
+            (in the notebook's language).
         legend_loc: legend position, shown when there is more than one curve.
 
     Returns:
@@ -241,9 +243,9 @@ def loss_curves(curves: Mapping[str, np.ndarray], ax: Axes | None = None, log: b
                                 linewidth=1.6, label=label)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_xlabel(_("step") if xlabel is None else xlabel)
+    ax.set_ylabel(_("loss") if ylabel is None else ylabel)
+    ax.set_title(_("Loss per step") if title is None else title)
     if len(lines) > 1:
         ax.legend(loc=legend_loc, fontsize="small")
     return CurvePlot(ax, lines)
@@ -304,7 +306,7 @@ def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, flo
     if landscape is not None and len(landscape.minimizers):
         m = landscape.minimizers
         ax.plot(m, landscape.value(m), linestyle="none", marker="*", markersize=14,
-                color=OKABE_ITO["black"], label="minimum" if len(m) == 1 else "minima")
+                color=OKABE_ITO["black"], label=_("minimum") if len(m) == 1 else _("minima"))
 
     def to_xy(p):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -314,17 +316,17 @@ def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, flo
     for i, (label, p) in enumerate(arrays.items()):
         x, y = to_xy(p)
         lines[label], = ax.plot(x, y, **style(i), markersize=5, linewidth=1.2, alpha=0.9,
-                                label="gradient descent" if label == "path" else label)
+                                label=_("gradient descent") if label == "path" else label)
         starts[label], = ax.plot(x[:1], y[:1], linestyle="none", marker="o", markersize=11,
                                  markerfacecolor="none", markeredgewidth=1.8,
-                                 color=style(i)["color"], label="start" if i == 0 else "_nolegend_")
+                                 color=style(i)["color"], label=_("start") if i == 0 else "_nolegend_")
     ax.set_xlim(lo, hi)
     if landscape is not None:
         ax.set_ylim(landscape.ylim)
     ax.set_xlabel(r"$w$")
     ax.set_ylabel(r"$L(w)$")
     default_title = (f"{landscape.name}: {landscape.formula}" if landscape is not None
-                     else "Gradient descent on L(w)")
+                     else _("Gradient descent on L(w)"))
     ax.set_title(title if title is not None else default_title)
     ax.legend(loc=legend_loc, fontsize="small")
     return PathPlot(ax, lines, starts, to_xy)

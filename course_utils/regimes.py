@@ -13,10 +13,20 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import arguments, landscapes
+from course_utils.i18n import N_, _
 
-__all__ = ["REGIMES", "quadratic_regime", "regime_edges", "classify_regime"]
+__all__ = ["REGIMES", "quadratic_regime", "regime_edges", "classify_regime", "regime_name"]
 
 REGIMES = ("too small", "good", "oscillating", "diverging")
+# The names a student reads (badges, bands), in the notebook's language; REGIMES stay the keys.
+# Translators: a learning rate (feminine in pt/es) that is too small / good / oscillating / diverging.
+_NAMES = {"too small": N_("too small"), "good": N_("good"), "oscillating": N_("oscillating"),
+          "diverging": N_("diverging")}
+
+
+def regime_name(regime: str) -> str:
+    """The name of one of ``REGIMES`` in the current language (``course_utils.i18n``)."""
+    return _(_NAMES[regime])
 
 
 def quadratic_regime(lr, max_curvature, min_curvature=None, steps: int = 30,

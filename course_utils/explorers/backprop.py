@@ -8,6 +8,7 @@ from matplotlib.patches import Patch
 from course_utils import arguments, data, losses, nn, plotting
 from course_utils.explorers.drawing import legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
+from course_utils.i18n import _
 
 __all__ = ["backprop_explorer", "deep_mlp_pass", "GRADIENT_AXIS"]
 
@@ -108,13 +109,13 @@ class Backprop(Panel):
         self._draw_gradients(ax_grad)
         self._draw_spread(ax_spread)
         self.controls.update(
-            depth=ipw.IntSlider(value=depth, min=1, max=max_depth, description="hidden layers",
+            depth=ipw.IntSlider(value=depth, min=1, max=max_depth, description=_("hidden layers"),
                                 style={"description_width": "initial"}),
             activation=ipw.ToggleButtons(options=ACTIVATIONS, value=activation,
-                                         description="activation",
+                                         description=_("activation"),
                                          style={"button_width": "auto",
                                                 "description_width": "initial"}),
-            weight_scale=log_slider("initial weight scale g", weight_scale, 0.1, 10.0))
+            weight_scale=log_slider(_("initial weight scale g"), weight_scale, 0.1, 10.0))
         self.labels["summary"] = ipw.HTML()
         self.one_thread = one_blas_thread()
 
@@ -128,32 +129,32 @@ class Backprop(Panel):
         ax.set_ylim(low, high)  # fixed: a slider move redraws only the bars
         ax.set_xlim(0.4, self.max_depth + 1.6)
         ax.set_xticks(self.layers)
-        ax.set_xlabel("layer l  (1: next to the input; last: the output layer)")
-        ax.set_ylabel("‖∂L/∂W⁽ˡ⁾‖  (log scale)")
-        ax.set_title("gradient norm per layer", fontsize=10, pad=28)
+        ax.set_xlabel(_("layer l  (1: next to the input; last: the output layer)"))
+        ax.set_ylabel(_("‖∂L/∂W⁽ˡ⁾‖  (log scale)"))
+        ax.set_title(_("gradient norm per layer"), fontsize=10, pad=28)
         legend_above(ax, ncol=2, handles=[
             Patch(facecolor=plotting.OKABE_ITO[colour], edgecolor="black", linewidth=0.6,
-                  label=label) for colour, label in (("blue", "hidden layer"),
-                                                     ("orange", "output layer"))])
+                  label=label) for colour, label in (("blue", _("hidden layer")),
+                                                     ("orange", _("output layer")))])
         self.artists["status"] = status_text(ax, y=0.85)
         ax.grid(True, axis="y", alpha=0.3)
 
     def _draw_spread(self, ax) -> None:
         colours = plotting.OKABE_ITO
         ax.axhspan(-2, 2, color=colours["bluish_green"], alpha=0.15, lw=0,
-                   label="|s| < 2: sigmoid/tanh not saturated")
+                   label=_("|s| < 2: sigmoid/tanh not saturated"))
         thin, = ax.plot([], [], color=colours["blue"], lw=1, label="1–99 %")
         thick, = ax.plot([], [], color=colours["blue"], lw=5, alpha=0.7, label="10–90 %")
         median, = ax.plot([], [], "o", color=colours["vermillion"], mec="black", ms=6,
-                          label="median")
+                          label=_("median"))
         self.artists.update(spread_1_99=thin, spread_10_90=thick, median=median)
         ax.set_yscale("symlog", linthresh=1.0)
         ax.set_ylim(-SPREAD_AXIS, SPREAD_AXIS)
         ax.set_xlim(0.4, self.max_depth + 0.6)
         ax.set_xticks(np.arange(1, self.max_depth + 1))
-        ax.set_xlabel("hidden layer l")
-        ax.set_ylabel("pre-activation s⁽ˡ⁾  (symlog scale)")
-        ax.set_title("pre-activations over the batch and the units", fontsize=10, pad=28)
+        ax.set_xlabel(_("hidden layer l"))
+        ax.set_ylabel(_("pre-activation s⁽ˡ⁾  (symlog scale)"))
+        ax.set_title(_("pre-activations over the batch and the units"), fontsize=10, pad=28)
         legend_above(ax, ncol=2, fontsize=7.5)
         ax.grid(True, axis="y", alpha=0.3)
 
@@ -174,11 +175,13 @@ class Backprop(Panel):
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = norms[0] / norms[-1]
         overflow = not (np.all(np.isfinite(norms)) and np.all(np.isfinite(spread)))
-        self.artists["status"].set_text("overflow: ∞ or NaN gradients — lower g" if overflow
+        self.artists["status"].set_text(_("overflow: ∞ or NaN gradients — lower g") if overflow
                                         else "")
-        self.labels["summary"].value = (
-            f"loss {loss:.4g};  ‖∂L/∂W⁽¹⁾‖ = {norms[0]:.3g}, ‖∂L/∂W⁽{n_hidden + 1}⁾‖ = "
-            f"{norms[-1]:.3g}: the first layer's gradient is <b>{ratio:.3g}×</b> the last one's")
+        self.labels["summary"].value = _(
+            "loss {loss};  ‖∂L/∂W⁽¹⁾‖ = {first}, ‖∂L/∂W⁽{last_layer}⁾‖ = {last}: the first "
+            "layer's gradient is <b>{ratio}×</b> the last one's").format(
+            loss=f"{loss:.4g}", first=f"{norms[0]:.3g}", last_layer=n_hidden + 1,
+            last=f"{norms[-1]:.3g}", ratio=f"{ratio:.3g}")
         self.state.update(loss=loss, grad_norms=norms, percentiles=spread, diverged=overflow)
         self.stage.render()
 

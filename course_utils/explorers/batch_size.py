@@ -8,6 +8,7 @@ import numpy as np
 
 from course_utils import arguments, data, loop, losses, optim, plotting
 from course_utils.explorers.drawing import FAR, gap, legend_above, status_text
+from course_utils.i18n import _, ngettext
 from course_utils.explorers.stage import Explorer, Panel, log_slider
 
 __all__ = ["batch_size_explorer", "minibatch_run"]
@@ -80,11 +81,11 @@ class BatchSize(Panel):
         self._draw_axes()
         self.controls.update(
             batch_size=ipw.SelectionSlider(options=sizes, value=batch_size,
-                                           description="batch size B",
+                                           description=_("batch size B"),
                                            style={"description_width": "initial"},
                                            layout=ipw.Layout(width="340px")),
-            lr=log_slider("learning rate η", lr, 1e-3, 1.0),
-            shuffle=ipw.Checkbox(value=True, description="shuffle each epoch"))
+            lr=log_slider(_("learning rate η"), lr, 1e-3, 1.0),
+            shuffle=ipw.Checkbox(value=True, description=_("shuffle each epoch")))
         self.labels["summary"] = ipw.HTML()
 
     def _draw_axes(self) -> None:
@@ -92,21 +93,21 @@ class BatchSize(Panel):
         self.figure.subplots_adjust(left=0.08, right=0.98, top=0.78, bottom=0.12)
         colours = plotting.OKABE_ITO
         batch_line, = ax_update.plot([], [], color=colours["sky_blue"], lw=0.6, alpha=0.6,
-                                     label="mini-batch loss (what the update saw)")
+                                     label=_("mini-batch loss (what the update saw)"))
         update_line, = ax_update.plot([], [], color=colours["blue"], lw=1.6,
-                                      label="training loss (all N)")
+                                      label=_("training loss (all N)"))
         ax_update.axhline(self.floor, color="0.4", ls=":", lw=1,
-                          label="best possible (least squares)")
+                          label=_("best possible (least squares)"))
         ax_update.set_xscale("log")
         ax_update.set_yscale("log")
-        ax_update.set_xlabel("update (log scale)")
-        ax_update.set_ylabel("MSE (log scale)")
-        ax_update.set_title("loss per update", fontsize=10, pad=40)
+        ax_update.set_xlabel(_("update (log scale)"))
+        ax_update.set_ylabel(_("MSE (log scale)"))
+        ax_update.set_title(_("loss per update"), fontsize=10, pad=40)
         legend_above(ax_update, ncol=1, fontsize=7.5)
         epoch_line, = ax_epoch.plot([], [], color=colours["blue"], marker="o", ms=4, lw=1.6,
-                                    label="mini-batch SGD")
+                                    label=_("mini-batch SGD"))
         full_line, = ax_epoch.plot([], [], color="0.45", marker="s", ms=3, ls="--", lw=1,
-                                   label="batch GD (B = N), same η")
+                                   label=_("batch GD (B = N), same η"))
         self.artists.update(per_update=update_line, batch_loss=batch_line, per_epoch=epoch_line,
                             full_batch=full_line, status=status_text(ax_update))
         self._finish_axes(ax_update, ax_epoch)
@@ -115,10 +116,10 @@ class BatchSize(Panel):
         ax_epoch.axhline(self.floor, color="0.4", ls=":", lw=1)
         ax_epoch.set_yscale("log")
         ax_epoch.set_xlim(-0.2, self.epochs + 0.2)
-        ax_epoch.set_xlabel("epoch")
-        ax_epoch.set_ylabel("training MSE after the epoch (log scale)")
-        ax_epoch.set_title("loss per epoch", fontsize=10, pad=40)
-        ax_epoch.plot([], [], color="0.4", ls=":", lw=1, label="best possible (least squares)")
+        ax_epoch.set_xlabel(_("epoch"))
+        ax_epoch.set_ylabel(_("training MSE after the epoch (log scale)"))
+        ax_epoch.set_title(_("loss per epoch"), fontsize=10, pad=40)
+        ax_epoch.plot([], [], color="0.4", ls=":", lw=1, label=_("best possible (least squares)"))
         legend_above(ax_epoch, ncol=1, fontsize=7.5)
         ax_update.set_xlim(0.8, 1.25 * self.n_samples * self.epochs)  # B = 1: N updates/epoch
         start_loss = losses.mse(np.zeros(self.n_samples), self.y)
@@ -130,7 +131,7 @@ class BatchSize(Panel):
         batch, eta = self.controls["batch_size"].value, self.controls["lr"].value
         theta, seen, full, per_epoch, blew_up = minibatch_run(
             self.X, self.y, batch, eta, self.epochs, self.seed, self.controls["shuffle"].value)
-        *_, reference, _ = minibatch_run(self.X, self.y, self.n_samples, eta, self.epochs,
+        *unused, reference, blew_up_too = minibatch_run(self.X, self.y, self.n_samples, eta, self.epochs,
                                          self.seed, shuffle=False)
         updates = np.arange(1, len(seen) + 1)
         self.artists["batch_loss"].set_data(updates, gap(seen))
@@ -139,13 +140,17 @@ class BatchSize(Panel):
         self.artists["per_epoch"].set_data(np.arange(len(per_epoch)), gap(per_epoch))
         self.artists["full_batch"].set_data(np.arange(len(reference)), gap(reference))
         per_epoch_updates, epochs = math.ceil(self.n_samples / batch), self.epochs
-        outcome = "diverged — lower η" if blew_up else f"final training MSE {full[-1]:.4g}"
-        self.artists["status"].set_text(f"diverged at update {len(seen)} — lower η" if blew_up
-                                        else "")
-        self.labels["summary"].value = (
-            f"B = {batch}: {per_epoch_updates} updates per epoch, "
-            f"{per_epoch_updates * epochs} in {epochs} epochs, each costing {batch} "
-            f"gradient(s) of one sample; {outcome} (best possible {self.floor:.4g})")
+        outcome = _("diverged — lower η") if blew_up else _("final training MSE {loss}").format(
+            loss=f"{full[-1]:.4g}")
+        self.artists["status"].set_text(_("diverged at update {update} — lower η").format(
+            update=len(seen)) if blew_up else "")
+        cost = ngettext("each costing {count} gradient of one sample",
+                        "each costing {count} gradients of one sample", batch).format(count=batch)
+        self.labels["summary"].value = _(
+            "B = {batch}: {updates} updates per epoch, {total} in {epochs} epochs, {cost}; "
+            "{outcome} (best possible {best})").format(
+            batch=batch, updates=per_epoch_updates, total=per_epoch_updates * epochs,
+            epochs=epochs, cost=cost, outcome=outcome, best=f"{self.floor:.4g}")
         self.state.update(update_losses=full, batch_losses=seen, epoch_losses=per_epoch,
                           theta=theta, diverged=blew_up, reference_epoch_losses=reference)
         self.stage.render()

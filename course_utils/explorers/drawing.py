@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from course_utils import plotting
-from course_utils.regimes import REGIMES
+from course_utils.i18n import _
+from course_utils.regimes import REGIMES, regime_name
 
 __all__ = ["FAR", "REGIME_COLOURS", "for_drawing", "gap", "contours", "badge", "regime_strip",
            "legend_above", "legend_beside", "status_text"]
@@ -67,7 +68,7 @@ def badge(regime: str, detail: str) -> str:
     """HTML: the regime's name on its colour, then ``detail``."""
     colour = REGIME_COLOURS[regime]
     return (f"<span class='descent-regime' style='background:{colour};color:white;padding:2px 8px;"
-            f"border-radius:4px;font-weight:bold'>{regime}</span>&nbsp; {detail}")
+            f"border-radius:4px;font-weight:bold'>{regime_name(regime)}</span>&nbsp; {detail}")
 
 
 def regime_strip(ax, edges, lr_range, note, curvature="λ"):
@@ -82,8 +83,8 @@ def regime_strip(ax, edges, lr_range, note, curvature="λ"):
         if right <= left:
             continue
         ax.axvspan(left, right, color=REGIME_COLOURS[regime], alpha=0.25, lw=0)
-        ax.text(math.sqrt(left * right), 0.5, regime, ha="center", va="center", fontsize=8,
-                transform=ax.get_xaxis_transform())
+        ax.text(math.sqrt(left * right), 0.5, regime_name(regime), ha="center", va="center",
+                fontsize=8, transform=ax.get_xaxis_transform())
     for x, text, side in zip(edges[1:], (f"1/{curvature}", f"2/{curvature}"), ("right", "left")):
         if low < x < high:  # 2/λ is always twice 1/λ: labels lean apart, not on each other
             ax.axvline(x, color="0.3", lw=0.8, ls=":")
@@ -92,5 +93,5 @@ def regime_strip(ax, edges, lr_range, note, curvature="λ"):
     ax.set_xscale("log")
     ax.set_xlim(low, high)
     ax.set_yticks([])
-    ax.set_xlabel(f"learning rate η (log scale) — {note}")
+    ax.set_xlabel(_("learning rate η (log scale) — {note}").format(note=note))
     return ax.axvline(low, color="black", lw=2.5)

@@ -9,12 +9,14 @@ import numpy as np
 from course_utils import arguments, diagnostics, init, plotting
 from course_utils.explorers.drawing import legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
+from course_utils.i18n import N_, _
 
 __all__ = ["initialization_explorer", "SCHEMES", "SIGNAL_AXIS"]
 
-# name -> (draw W of a shape from a generator, its variance in words)
+# name -> (draw W of a shape from a generator, its variance in words); the names are the
+# values of ``scheme=`` and of the buttons, shown translated.
 SCHEMES = {
-    "torch default": (lambda shape, rng: init.kaiming_uniform(shape, rng, gain=math.sqrt(1 / 3)),
+    N_("torch default"): (lambda shape, rng: init.kaiming_uniform(shape, rng, gain=math.sqrt(1 / 3)),
                       "U(±1/√n_in): Var(W) = 1/(3 n_in)"),
     "Xavier": (init.xavier_normal, "Var(W) = 2/(n_in + n_out)"),
     "He": (init.kaiming_normal, "Var(W) = 2/n_in"),
@@ -86,13 +88,15 @@ class Initialization(Panel):
         self.figure.subplots_adjust(left=0.095, right=0.98, top=0.76, bottom=0.12)
         self._draw_axes(*axes)
         self.controls.update(
-            scheme=ipw.ToggleButtons(options=list(SCHEMES), value=scheme, description="init",
+            scheme=ipw.ToggleButtons(options=[(_(s), s) for s in SCHEMES], value=scheme,
+                                     description=_("init"),
                                      style={"button_width": "auto"}),
             activation=ipw.ToggleButtons(options=ACTIVATIONS, value=activation,
-                                         description="activation", style={"button_width": "auto"}),
-            depth=ipw.IntSlider(value=depth, min=1, max=self.max_depth, description="layers",
+                                         description=_("activation"),
+                                         style={"button_width": "auto"}),
+            depth=ipw.IntSlider(value=depth, min=1, max=self.max_depth, description=_("layers"),
                                 style={"description_width": "initial"}),
-            scale=log_slider("extra scale g", scale, 0.25, 4.0))
+            scale=log_slider(_("extra scale g"), scale, 0.25, 4.0))
         self.labels["summary"] = ipw.HTML()
         self.one_thread = one_blas_thread()
 
@@ -100,26 +104,26 @@ class Initialization(Panel):
         colours = plotting.OKABE_ITO
         lines = {
             "activations": (ax_forward, dict(color=colours["blue"], ls="-", marker="o"),
-                            "rms(x⁽ˡ⁾), activations"),
+                            _("rms(x⁽ˡ⁾), activations")),
             "input_gradients": (ax_backward, dict(color=colours["vermillion"], ls="-", marker="s"),
-                                "rms(∂L/∂x⁽ˡ⁻¹⁾), reaching layer l"),
+                                _("rms(∂L/∂x⁽ˡ⁻¹⁾), reaching layer l")),
             "weight_gradients": (ax_backward, dict(color=colours["bluish_green"], ls="--", marker="^"),
-                                 "rms(∂L/∂W⁽ˡ⁾), for the optimizer"),
+                                 _("rms(∂L/∂W⁽ˡ⁾), for the optimizer")),
         }
         for key, (ax, style, label) in lines.items():
             self.artists[key], = ax.plot([], [], ms=4, lw=1.5, label=label, **style)
-        titles = ("forward: the activations", "backward: the gradients")
+        titles = (_("forward: the activations"), _("backward: the gradients"))
         for ax, title in zip((ax_forward, ax_backward), titles):
-            ax.axhline(1.0, color="0.5", lw=0.8, ls=":", label="1: the size at the start")
+            ax.axhline(1.0, color="0.5", lw=0.8, ls=":", label=_("1: the size at the start"))
             ax.set_yscale("log")
             ax.set_ylim(*SIGNAL_AXIS)  # fixed: a slider move redraws only the lines
             ax.set_yticks(10.0 ** np.arange(-30, 31, 10))
             ax.set_xlim(0, self.max_depth + 1)
-            ax.set_xlabel("layer l  (1 = nearest the input)")
+            ax.set_xlabel(_("layer l  (1 = nearest the input)"))
             ax.set_title(title, fontsize=10, pad=44)
             ax.grid(True, axis="y", alpha=0.3)
             legend_above(ax, ncol=1, fontsize=7.5)
-        ax_forward.set_ylabel("root mean square (log scale)")
+        ax_forward.set_ylabel(_("root mean square (log scale)"))
         self.artists["status"] = status_text(ax_backward, y=0.12)
 
     def refresh(self) -> None:
@@ -136,16 +140,18 @@ class Initialization(Panel):
             shown = np.clip(np.nan_to_num(values, nan=low, posinf=high), low * 1.5, high / 1.5)
             beyond |= bool(np.any(shown != values))
             self.artists[key].set_data(layers, shown)
-        self.artists["status"].set_text("beyond the axis: drawn on its edge" if beyond else "")
+        self.artists["status"].set_text(_("beyond the axis: drawn on its edge") if beyond else "")
         self.labels["summary"].value = self._summary(forward, backward, depth)
         self.state.update(forward=forward, backward=backward, weight_gradients=weight_grads)
         self.stage.render()
 
     def _summary(self, forward, backward, depth) -> str:
         scheme = self.controls["scheme"].value
-        return (f"{scheme}: {SCHEMES[scheme][1]};  after {depth} layers the activations have rms "
-                f"<b>{forward[-1]:.3g}</b> (the input: 1), the gradient reaching layer 1 has rms "
-                f"<b>{backward[0]:.3g}</b> (at the output: 1)")
+        return _("{scheme}: {variance};  after {depth} layers the activations have rms "
+                 "<b>{forward}</b> (the input: 1), the gradient reaching layer 1 has rms "
+                 "<b>{backward}</b> (at the output: 1)").format(
+            scheme=_(scheme), variance=SCHEMES[scheme][1], depth=depth,
+            forward=f"{forward[-1]:.3g}", backward=f"{backward[0]:.3g}")
 
     def rows(self):
         controls = self.controls

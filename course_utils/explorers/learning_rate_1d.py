@@ -9,16 +9,18 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 
 from course_utils import arguments, landscapes, optim, plotting, regimes
+from course_utils.i18n import N_, _
 from course_utils.explorers.drawing import REGIME_COLOURS, badge, for_drawing, gap, legend_above
 from course_utils.explorers.stage import (Explorer, Panel, log_slider, set_range, set_value,
                                           slider)
 
 __all__ = ["learning_rate_explorer_1d", "CURVES_1D", "regimes_along"]
 
-# name -> (landscape, the η it starts with when picked from the drop-down)
+# name -> (landscape, the η it starts with when picked from the drop-down); the names are the
+# values of ``loss=`` and of the drop-down, shown translated (``_(name)``).
 CURVES_1D = {
-    "parabola  L = ½λw²": (lambda: landscapes.parabola(curvature=1.0), 0.3),
-    "double well (non-convex)": (lambda: landscapes.double_well(), 0.05),
+    N_("parabola  L = ½λw²"): (lambda: landscapes.parabola(curvature=1.0), 0.3),
+    N_("double well (non-convex)"): (lambda: landscapes.double_well(), 0.05),
 }
 LR_RANGE = (1e-3, 10.0)
 LR_STEP = 0.05  # the η slider's grid, in decades: the strip has one cell per grid point
@@ -87,9 +89,10 @@ class LearningRate1D(Panel):
         super().__init__(name, (9.0, 5.0))
         self._draw_axes()
         self.controls.update(
-            lr=log_slider("learning rate η", lr, *LR_RANGE, step=LR_STEP),
-            start=slider("start w₀", start, *landscape.xlim, 0.05),
-            loss=ipw.Dropdown(options=list(CURVES_1D), value=loss, description="loss"))
+            lr=log_slider(_("learning rate η"), lr, *LR_RANGE, step=LR_STEP),
+            start=slider(_("start w₀"), start, *landscape.xlim, 0.05),
+            loss=ipw.Dropdown(options=[(_(curve), curve) for curve in CURVES_1D], value=loss,
+                              description=_("loss")))
         self.labels["regime"] = ipw.HTML()
         self.scene = {"name": None}
 
@@ -104,17 +107,17 @@ class LearningRate1D(Panel):
         self.artists["path"], = ax_curve.plot([], [], color=colours["vermillion"], marker="o",
                                               ms=4, lw=1, label="w_k")
         self.artists["start_point"], = ax_curve.plot([], [], "s", color=colours["blue"], ms=8,
-                                                     label="start w_0")
-        ax_curve.set_xlabel("weight w")
-        ax_curve.set_ylabel("loss L(w)")
+                                                     label=_("start w_0"))
+        ax_curve.set_xlabel(_("weight w"))
+        ax_curve.set_ylabel(_("loss L(w)"))
         legend_above(ax_curve, ncol=3)
         self.artists["loss"], = ax_loss.plot([], [], color=colours["vermillion"], marker="o",
                                              ms=3, lw=1)
         ax_loss.set_yscale("log")
         ax_loss.set_xlim(0, self.steps)
-        ax_loss.set_xlabel("step k")
-        ax_loss.set_ylabel("L(w_k) − L(w*)  (log scale)")
-        ax_loss.set_title("loss per step", fontsize=10, pad=16)
+        ax_loss.set_xlabel(_("step k"))
+        ax_loss.set_ylabel(_("L(w_k) − L(w*)  (log scale)"))
+        ax_loss.set_title(_("loss per step"), fontsize=10, pad=16)
         ax_loss.grid(True, which="major", alpha=0.3)
         self._draw_strip_cells()
 
@@ -157,11 +160,11 @@ class LearningRate1D(Panel):
                 marks.append(self.ax_strip.text(x, 1.04, f" {text} = {x:.3g} ", ha=side,
                                                 va="bottom", fontsize=8,
                                                 transform=self.ax_strip.get_xaxis_transform()))
-        where = ("½λw²" if landscape.minimizers.size == 1
-                 else f"λ = L″ = {lam:.3g} (the steeper minimum)")
-        self.ax_strip.set_xlabel(f"learning rate η (log scale)\nbands: the regime {self.steps} "
-                                 f"steps from this w₀ show at each η;  dotted: theory for {where}",
-                                 fontsize=9)
+        where = ("½λw²" if landscape.minimizers.size == 1 else
+                 _("λ = L″ = {curvature} (the steeper minimum)").format(curvature=f"{lam:.3g}"))
+        self.ax_strip.set_xlabel(_("learning rate η (log scale)\nbands: the regime {steps} steps "
+                                   "from this w₀ show at each η;  dotted: theory for {where}"
+                                   ).format(steps=self.steps, where=where), fontsize=9)
         self.scene.update(name=self.controls["loss"].value, landscape=landscape,
                           theory_marks=marks, bands_for=None)
 
@@ -215,7 +218,7 @@ class LearningRate1D(Panel):
             label = next(labels, None) if math.log10(right / left) >= LABEL_DECADES else None
             if label is not None:
                 label.set_x(math.sqrt(left * right))
-                label.set_text(shown[start])
+                label.set_text(regimes.regime_name(shown[start]))
             start = end
         for label in labels:
             label.set_text("")
@@ -223,11 +226,12 @@ class LearningRate1D(Panel):
 
     def _write_regime(self, landscape, regime, eta) -> None:
         lam = landscape.max_curvature
-        where = ("on ½λw²" if landscape.minimizers.size == 1
-                 else f"near the steeper minimum, λ = L″ = {lam:.3g}:")
-        self.labels["regime"].value = badge(
-            regime, f"η = {eta:.3g},  η·λ = {eta * lam:.3g}  ({where} converges iff η < 2/λ = "
-                    f"{2 / lam:.3g})")
+        where = (_("on ½λw²") if landscape.minimizers.size == 1
+                 else _("near the steeper minimum, λ = L″ = {curvature}:").format(
+                     curvature=f"{lam:.3g}"))
+        self.labels["regime"].value = badge(regime, _(
+            "η = {lr},  η·λ = {product}  ({where} converges iff η < 2/λ = {limit})").format(
+            lr=f"{eta:.3g}", product=f"{eta * lam:.3g}", where=where, limit=f"{2 / lam:.3g}"))
 
     def rows(self):
         controls = self.controls

@@ -7,6 +7,7 @@ import ipywidgets as ipw
 import numpy as np
 
 from course_utils import arguments, landscapes, plotting, regimes
+from course_utils.i18n import _
 from course_utils.explorers.drawing import (badge, contours, for_drawing, gap, legend_above,
                                             regime_strip)
 from course_utils.explorers.stage import Explorer, Panel, click_to_start, log_slider, slider
@@ -64,26 +65,26 @@ class LearningRate2D(Panel):
         edges = regimes.regime_edges(self.lam_max, self.lam_min, self.steps, self.tolerance)
         self.artists["lr_marker"] = regime_strip(
             self.figure.add_subplot(grid[1, :]), edges, LR_RANGE,
-            f"theory for this bowl, N = {self.steps}", curvature="λ_max")
+            _("theory for this bowl, N = {steps}").format(steps=self.steps), curvature="λ_max")
         half = (self.landscape.xlim[1] - self.landscape.xlim[0]) / 2
-        self.controls.update(lr=log_slider("learning rate η", lr, *LR_RANGE),
-                             x0=slider("start w₁", float(start[0]), -half, half, 0.1),
-                             y0=slider("start w₂", float(start[1]), -half, half, 0.1))
+        self.controls.update(lr=log_slider(_("learning rate η"), lr, *LR_RANGE),
+                             x0=slider(_("start w₁"), float(start[0]), -half, half, 0.1),
+                             y0=slider(_("start w₂"), float(start[1]), -half, half, 0.1))
         self.labels["regime"] = ipw.HTML()
 
     def _draw_map(self) -> None:
         ax, landscape, colours = self.ax_map, self.landscape, plotting.OKABE_ITO
         contours(ax, landscape)
-        ax.plot(*landscape.minimizers[0], "*", color="black", ms=10, label="minimum")
+        ax.plot(*landscape.minimizers[0], "*", color="black", ms=10, label=_("minimum"))
         self.artists["path"], = ax.plot([], [], color=colours["vermillion"], marker="o", ms=3,
                                         lw=1.2, label="w_k")
         self.artists["start_point"], = ax.plot([], [], "s", color=colours["blue"], ms=7,
-                                               label="start (click to move)")
+                                               label=_("start (click to move)"))
         ax.set_xlim(*landscape.xlim)
         ax.set_ylim(*landscape.ylim)
         ax.set_aspect("equal")
-        ax.set_xlabel("w₁  (flat direction, λ_min = 1)")
-        ax.set_ylabel(f"w₂  (steep, λ_max = {self.lam_max:g})")
+        ax.set_xlabel(_("w₁  (flat direction, λ_min = 1)"))
+        ax.set_ylabel(_("w₂  (steep, λ_max = {curvature})").format(curvature=f"{self.lam_max:g}"))
         ax.set_title(f"{landscape.formula}, κ = {self.lam_max / self.lam_min:g}", fontsize=10,
                      pad=18)
         legend_above(ax, ncol=3)
@@ -93,9 +94,9 @@ class LearningRate2D(Panel):
                                         marker="o", ms=3, lw=1)
         ax.set_yscale("log")
         ax.set_xlim(0, self.steps)
-        ax.set_xlabel("step k")
-        ax.set_ylabel("f(w_k)  (log scale)")
-        ax.set_title("loss per step", fontsize=10, pad=18)
+        ax.set_xlabel(_("step k"))
+        ax.set_ylabel(_("f(w_k)  (log scale)"))
+        ax.set_title(_("loss per step"), fontsize=10, pad=18)
         top = np.max(self.landscape.grid(20)[2])
         ax.set_ylim(1e-12, 10 ** math.ceil(math.log10(top) + 2))
         ax.grid(True, alpha=0.3)
@@ -113,9 +114,10 @@ class LearningRate2D(Panel):
         self.artists["lr_marker"].set_xdata([eta, eta])
         lam_max = self.lam_max
         regime = regimes.quadratic_regime(eta, lam_max, self.lam_min, self.steps, self.tolerance)
-        self.labels["regime"].value = badge(
-            regime, f"η = {eta:.3g},  η·λ_max = {eta * lam_max:.3g}  (zig-zag above 1/λ_max = "
-                    f"{1 / lam_max:.3g}, diverges above 2/λ_max = {2 / lam_max:.3g})")
+        self.labels["regime"].value = badge(regime, _(
+            "η = {lr},  η·λ_max = {product}  (zig-zag above 1/λ_max = {zigzag}, diverges above "
+            "2/λ_max = {limit})").format(lr=f"{eta:.3g}", product=f"{eta * lam_max:.3g}",
+                                        zigzag=f"{1 / lam_max:.3g}", limit=f"{2 / lam_max:.3g}"))
         self.state.update(path=path, losses=values, regime=regime, landscape=self.landscape)
         self.stage.render()
 

@@ -13,6 +13,7 @@ from course_utils.explorers.drawing import (contours, for_drawing, gap, legend_a
                                             status_text)
 from course_utils.explorers.stage import (Explorer, Panel, click_to_start, log_slider, set_range,
                                           set_value, slider)
+from course_utils.i18n import N_, _
 
 __all__ = ["optimizer_race", "RACERS", "KINDS", "race_path"]
 
@@ -31,13 +32,22 @@ EPS = 1e-8
 
 # name -> (landscape, η for SGD/momentum/Nesterov, η for RMSprop/Adam, start): tuned so
 # that at the defaults every racer moves and the race tells the landscape's story.
+# The names are the values of ``landscape=`` and of the drop-down, shown translated.
 RACE_LANDSCAPES = {
-    "ill-conditioned bowl": (lambda: landscapes.quadratic_bowl(condition_number=20.0), 0.04, 0.3,
+    N_("ill-conditioned bowl"): (lambda: landscapes.quadratic_bowl(condition_number=20.0), 0.04, 0.3,
                              (-8.0, 3.0)),
     "Rosenbrock": (lambda: landscapes.rosenbrock(), 1e-3, 0.1, (-1.2, 1.0)),
-    "saddle": (lambda: landscapes.saddle(), 0.05, 0.05, (1.8, 0.05)),
+    N_("saddle"): (lambda: landscapes.saddle(), 0.05, 0.05, (1.8, 0.05)),
 }
 HYPER_SLIDERS = ("beta", "alpha", "beta1", "beta2")
+_MOMENTUM = N_("momentum")   # the one racer whose name is a word, not a proper name
+
+
+def racer_name(label: str) -> str:
+    """A racer's name as the student reads it; ``label`` ("Adam", "your Adam") stays the key."""
+    if label.startswith("your "):
+        return _("your {rule}").format(rule=racer_name(label.removeprefix("your ")))
+    return _(label) if label == _MOMENTUM else label
 
 
 @dataclass(frozen=True)
@@ -144,8 +154,8 @@ class Race(Panel):
             self._draw_racer(label, plotting.style(i), racer.reference)
         ax_map, ax_loss = self.ax_map, self.ax_loss
         self.start_point, = ax_map.plot([], [], "s", color="black", ms=7,
-                                        label="start (click to move)")
-        self.minimum_point, = ax_map.plot([], [], "*", color="black", ms=11, label="minimum")
+                                        label=_("start (click to move)"))
+        self.minimum_point, = ax_map.plot([], [], "*", color="black", ms=11, label=_("minimum"))
         self.artists.update(start_point=self.start_point,
                             step_line=ax_loss.axvline(self.steps, color="0.3", lw=1, ls=":"),
                             status=status_text(ax_map, y=0.92))
@@ -153,7 +163,7 @@ class Race(Panel):
         ax_map.set_xlabel("w₁")
         ax_map.set_ylabel("w₂")
         ax_loss.set_xlim(0, self.steps)
-        ax_loss.set_xlabel("step k")
+        ax_loss.set_xlabel(_("step k"))
         ax_loss.grid(True, alpha=0.3)
         legend_above(ax_loss, ncol=3, fontsize=7.5)
 
@@ -161,11 +171,11 @@ class Race(Panel):
         """A racer's path, head, loss curve and two arrows (colour, dashes and marker: apart
         in grey print too)."""
         line = dict(color=look["color"], ls=look["linestyle"], lw=1.5 if reference else 2.4)
-        self.artists[f"path_{label}"], = self.ax_map.plot([], [], label=label, **line)
+        self.artists[f"path_{label}"], = self.ax_map.plot([], [], label=racer_name(label), **line)
         self.artists[f"head_{label}"], = self.ax_map.plot(
             [], [], marker=look["marker"], color=look["color"], ms=8, mec="black", mew=0.6,
             ls="none")
-        self.artists[f"loss_{label}"], = self.ax_loss.plot([], [], label=label, **line)
+        self.artists[f"loss_{label}"], = self.ax_loss.plot([], [], label=racer_name(label), **line)
         arrow = dict(angles="xy", scale_units="xy", scale=1)
         self.artists[f"grad_{label}"] = self.ax_map.quiver([0], [0], [0], [0], color="0.25",
                                                            width=0.004, zorder=4, **arrow)
@@ -174,32 +184,33 @@ class Race(Panel):
             **arrow)
 
     def _make_controls(self, landscape, hyper, arrows, shown) -> None:
-        _, lr_sgd, lr_adaptive, (x0, y0) = RACE_LANDSCAPES[landscape]
-        first = RACE_LANDSCAPES[landscape][0]()
+        make, lr_sgd, lr_adaptive, (x0, y0) = RACE_LANDSCAPES[landscape]
+        first = make()
         span = max(np.ptp(first.xlim), np.ptp(first.ylim)) / 2 + 1
         steps = self.steps
         self.controls.update(
-            landscape=ipw.Dropdown(options=list(RACE_LANDSCAPES), value=landscape,
-                                   description="landscape"),
-            lr_sgd=log_slider("η SGD / momentum / Nesterov", lr_sgd, 1e-4, 1.0),
+            landscape=ipw.Dropdown(options=[(_(name), name) for name in RACE_LANDSCAPES],
+                                   value=landscape, description=_("landscape")),
+            lr_sgd=log_slider(_("η SGD / momentum / Nesterov"), lr_sgd, 1e-4, 1.0),
             lr_adaptive=log_slider("η RMSprop / Adam", lr_adaptive, 1e-3, 2.0),
-            beta=slider("β (momentum)", hyper["beta"], 0.0, 0.99, 0.01),
+            beta=slider(_("β (momentum)"), hyper["beta"], 0.0, 0.99, 0.01),
             beta1=slider("β1 (Adam)", hyper["beta1"], 0.0, 0.99, 0.01),
             beta2=slider("β2 (Adam)", hyper["beta2"], 0.5, 0.9999, 0.0001, readout_format=".4f"),
             alpha=slider("α (RMSprop)", hyper["alpha"], 0.5, 0.999, 0.001),
-            x0=slider("start w₁", x0, -span, span, 0.05),
-            y0=slider("start w₂", y0, -span, span, 0.05),
-            step=ipw.IntSlider(value=steps, min=0, max=steps, description="step k",
+            x0=slider(_("start w₁"), x0, -span, span, 0.05),
+            y0=slider(_("start w₂"), y0, -span, span, 0.05),
+            step=ipw.IntSlider(value=steps, min=0, max=steps, description=_("step k"),
                                style={"description_width": "initial"},
                                layout=ipw.Layout(width="300px")),
-            play=ipw.Play(value=steps, min=0, max=steps, interval=60, description="play",
-                          tooltip="play the race step by step (pause, stop, loop)"),
+            play=ipw.Play(value=steps, min=0, max=steps, interval=60, description=_("play"),
+                          tooltip=_("play the race step by step (pause, stop, loop)")),
             arrows=ipw.Checkbox(value=bool(arrows), indent=False,
-                                description="arrows: −∇f (grey), step direction",
+                                description=_("arrows: −∇f (grey), step direction"),
                                 layout=ipw.Layout(width="auto")))
         ipw.jslink((self.controls["play"], "value"), (self.controls["step"], "value"))
         for label in self.racers:
-            self.controls[f"show_{label}"] = ipw.Checkbox(value=label in shown, description=label,
+            self.controls[f"show_{label}"] = ipw.Checkbox(value=label in shown,
+                                                          description=racer_name(label),
                                                           indent=False,
                                                           layout=ipw.Layout(width="auto"))
 
@@ -211,7 +222,8 @@ class Race(Panel):
         self.state["contours"] = contours(ax_map, surface)
         ax_map.set_xlim(*surface.xlim)
         ax_map.set_ylim(*surface.ylim)
-        ax_map.set_title(f"{surface.name}:  {surface.formula}", fontsize=10, pad=18)
+        ax_map.set_title(f"{_(self.controls['landscape'].value)}:  {surface.formula}", fontsize=10,
+                         pad=18)
         has_minimum = surface.minimizers.shape[0] > 0
         legend_above(ax_map, ncol=2, fontsize=7.5,
                      handles=[self.start_point, self.minimum_point][: 2 if has_minimum else 1])
@@ -221,14 +233,14 @@ class Race(Panel):
             self.minimum_point.set_data(surface.minimizers[:, 0], surface.minimizers[:, 1])
             ax_loss.set_yscale("log")
             ax_loss.set_ylim(1e-10, 10 ** math.ceil(math.log10(highest) + 1))
-            ax_loss.set_ylabel("f(w_k) − f(w*)  (log scale)")
+            ax_loss.set_ylabel(_("f(w_k) − f(w*)  (log scale)"))
         else:
             self.minimum_point.set_data([], [])
             ax_loss.set_yscale("symlog", linthresh=1e-2)
             ax_loss.set_ylim(-100 * highest, 10 * highest)
-            ax_loss.set_ylabel("f(w_k)  (symlog: unbounded below)")
+            ax_loss.set_ylabel(_("f(w_k)  (symlog: unbounded below)"))
         rows = math.ceil(len(self.racers) / 3)
-        ax_loss.set_title("loss per step", fontsize=10, pad=6 + 12 * rows)
+        ax_loss.set_title(_("loss per step"), fontsize=10, pad=6 + 12 * rows)
         self.state.update(scene=self.controls["landscape"].value, landscape=surface,
                           has_minimum=has_minimum)
 
@@ -270,9 +282,11 @@ class Race(Panel):
         except Exception as error:  # noqa: BLE001 - a student's rule: report, keep racing
             if racer.reference:
                 raise
-            detail = str(error) or "(no message: is it written yet?)"
-            self.output.append_stderr(f"{label} raised {type(error).__name__}: {detail} — the "
-                                      "others still race\n")
+            detail = str(error) or _("(no message: is it written yet?)")
+            self.output.append_stderr(_("{racer} raised {kind}: {message} — the others still "
+                                        "race").format(racer=racer_name(label),
+                                                       kind=type(error).__name__,
+                                                       message=detail) + "\n")
             path = np.full((self.steps + 1, 2), np.nan)
             path[0] = start
             return path, True
@@ -299,8 +313,8 @@ class Race(Panel):
         blown = [label for label in self.racers if self.controls[f"show_{label}"].value
                  and np.isnan(for_drawing(self.state["paths"][label])).any()]
         self.state["diverged"] = blown
-        self.artists["status"].set_text(f"diverged: {', '.join(blown)} — lower η" if blown
-                                        else "")
+        self.artists["status"].set_text(_("diverged: {racers} — lower η").format(
+            racers=", ".join(map(racer_name, blown))) if blown else "")
 
     def _point_arrows(self, label, path, head, k, length) -> None:
         # Directions only, both drawn at one length: where the gradient points versus where
@@ -344,7 +358,7 @@ class Race(Panel):
         return [ipw.HBox([controls["landscape"], controls["x0"], controls["y0"]]),
                 ipw.HBox([controls["lr_sgd"], controls["lr_adaptive"]]),
                 ipw.HBox([controls[n] for n in ("beta", "alpha", "beta1", "beta2")]),
-                ipw.HBox([ipw.Label("show:")] + [controls[f"show_{label}"]
+                ipw.HBox([ipw.Label(_("show:"))] + [controls[f"show_{label}"]
                                                  for label in self.racers]),
-                ipw.HBox([ipw.Label("play the race step by step:"), controls["play"],
+                ipw.HBox([ipw.Label(_("play the race step by step:")), controls["play"],
                           controls["step"], controls["arrows"]])]

@@ -9,6 +9,9 @@ import numpy as np
 from course_utils import arguments, landscapes, loop, optim, plotting, schedules
 from course_utils.explorers.drawing import gap, legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider
+from course_utils.i18n import NP_, _, pgettext
+
+SCHEDULE = "schedule"   # the gettext context of schedule names ("step" is not a step of GD)
 
 __all__ = ["schedule_explorer", "schedule_functions", "noisy_run"]
 
@@ -34,13 +37,16 @@ def schedule_explorer(schedule: str = "cosine", lr0: float = 0.15, warmup_steps:
 
 
 def schedule_functions(lr0, total_steps):
-    """The five schedules of ``course_utils.schedules`` (and a constant), lr0 at t = 0."""
+    """The five schedules of ``course_utils.schedules`` (and a constant), lr0 at t = 0.
+
+    The names are the values of ``schedule=`` and of the drop-down, shown translated."""
     return {
-        "constant": lambda t: np.full(np.shape(t), lr0) if np.ndim(t) else lr0,
-        "step": lambda t: schedules.step_lr(t, lr0, step_size=total_steps // 3, gamma=0.2),
-        "cosine": lambda t: schedules.cosine_lr(t, lr0, total_steps),
-        "linear": lambda t: schedules.linear_lr(t, lr0, total_steps),
-        "inverse sqrt": lambda t: schedules.inverse_sqrt_lr(t, lr0),
+        NP_("schedule", "constant"): lambda t: np.full(np.shape(t), lr0) if np.ndim(t) else lr0,
+        NP_("schedule", "step"): lambda t: schedules.step_lr(t, lr0, step_size=total_steps // 3,
+                                                             gamma=0.2),
+        NP_("schedule", "cosine"): lambda t: schedules.cosine_lr(t, lr0, total_steps),
+        NP_("schedule", "linear"): lambda t: schedules.linear_lr(t, lr0, total_steps),
+        NP_("schedule", "inverse sqrt"): lambda t: schedules.inverse_sqrt_lr(t, lr0),
     }
 
 
@@ -74,10 +80,12 @@ class Schedule(Panel):
         self._draw_lr_axis(ax_lr)
         self._draw_loss_axis(ax_loss, noise)
         self.controls.update(
-            schedule=ipw.Dropdown(options=self.names, value=schedule, description="schedule"),
+            schedule=ipw.Dropdown(options=[(pgettext(SCHEDULE, n), n) for n in self.names],
+                                  value=schedule,
+                                  description=_("schedule")),
             lr0=log_slider("lr0", lr0, 1e-3, 0.3),
             warmup=ipw.IntSlider(value=warmup_steps, min=0, max=total_steps // 4,
-                                 description="warmup steps W",
+                                 description=_("warmup steps W"),
                                  style={"description_width": "initial"}))
         self.labels["summary"] = ipw.HTML()
 
@@ -86,31 +94,32 @@ class Schedule(Panel):
             look = plotting.style(i)
             self.artists[f"lr_{label}"], = ax.plot([], [], color=look["color"],
                                                    ls=look["linestyle"], lw=1.2, alpha=0.45,
-                                                   label=label)
-        self.artists["lr"], = ax.plot([], [], color="black", lw=2.4, label="chosen (bold)")
+                                                   label=pgettext(SCHEDULE, label))
+        self.artists["lr"], = ax.plot([], [], color="black", lw=2.4, label=_("chosen (bold)"))
         limit = 2 / self.bowl.max_curvature
         ax.axhline(limit, color="0.3", ls=":", lw=1,
-                   label=f"2/λ_max = {limit:g}: above, GD diverges")
+                   label=_("2/λ_max = {limit}: above, GD diverges").format(limit=f"{limit:g}"))
         legend_above(ax, ncol=3, fontsize=7.5)
         ax.set_xlim(0, self.total_steps)
-        ax.set_xlabel("step t")
-        ax.set_ylabel("learning rate lr(t)  (log scale)")
+        ax.set_xlabel(_("step t"))
+        ax.set_ylabel(_("learning rate lr(t)  (log scale)"))
         ax.set_yscale("log")
         ax.set_ylim(1e-4, 1.0)  # fixed limits: a slider move redraws only the lines
-        ax.set_title("schedule", fontsize=10, pad=44)
+        ax.set_title(_("schedule"), fontsize=10, pad=44)
         ax.grid(True, alpha=0.3)
 
     def _draw_loss_axis(self, ax, noise) -> None:
-        constant, = ax.plot([], [], color="0.55", lw=1, ls="--", label="constant lr0")
+        constant, = ax.plot([], [], color="0.55", lw=1, ls="--", label=_("constant lr0"))
         chosen, = ax.plot([], [], color=plotting.OKABE_ITO["vermillion"], lw=1.4,
-                          label="chosen schedule")
+                          label=_("chosen schedule"))
         self.artists.update(loss=chosen, loss_constant=constant, status=status_text(ax, y=0.85))
         self.artists["status"].set_fontsize(8.5)
         ax.set_xlim(0, self.total_steps)
         ax.set_yscale("log")
-        ax.set_xlabel("step t")
-        ax.set_ylabel("f(w_t)  (log scale)")
-        ax.set_title(f"noisy SGD on a bowl (κ = 10, σ = {noise:g})", fontsize=10, pad=44)
+        ax.set_xlabel(_("step t"))
+        ax.set_ylabel(_("f(w_t)  (log scale)"))
+        ax.set_title(_("noisy SGD on a bowl (κ = 10, σ = {noise})").format(noise=f"{noise:g}"),
+                     fontsize=10, pad=44)
         top = self.bowl.value(self.bowl.start)
         ax.set_ylim(1e-4, 10 ** math.ceil(math.log10(top) + 1))
         legend_above(ax, ncol=1, fontsize=7.5)
@@ -131,15 +140,19 @@ class Schedule(Panel):
             constant = noisy_run(self.bowl, self.shocks, np.full(total, eta0))
         self.artists["loss"].set_data(np.arange(total + 1), gap(values))
         self.artists["loss_constant"].set_data(np.arange(total + 1), gap(constant))
-        blown = [name for name, run in ((chosen, values), ("constant lr0", constant))
+        blown = [name for name, run in ((pgettext(SCHEDULE, chosen), values),
+                                        (_("constant lr0"), constant))
                  if not np.all(np.isfinite(run)) or np.max(run) > 1e6]
         self.artists["status"].set_text(
-            f"diverged: {' and '.join(blown)} — lr above 2/λ_max" if blown else "")
+            _("diverged: {runs} — lr above 2/λ_max").format(runs=_(" and ").join(blown))
+            if blown else "")
         tail = max(1, total // 10)
-        self.labels["summary"].value = (
-            f"<b>{chosen}</b>{f' with {warmup} warmup steps' if warmup else ''}: "
-            f"mean loss over the last {tail} steps {np.mean(values[-tail:]):.3g} "
-            f"(constant lr0: {np.mean(constant[-tail:]):.3g})")
+        warmup_note = _(" with {steps} warmup steps").format(steps=warmup) if warmup else ""
+        name = f"<b>{pgettext(SCHEDULE, chosen)}</b>{warmup_note}"
+        self.labels["summary"].value = _(
+            "{schedule}: mean loss over the last {tail} steps {loss} (constant lr0: {constant})"
+        ).format(schedule=name, tail=tail, loss=f"{np.mean(values[-tail:]):.3g}",
+                 constant=f"{np.mean(constant[-tail:]):.3g}")
         self.state.update(lrs=curves[chosen], all_lrs=curves, losses=values,
                           constant_losses=constant, diverged=blown)
         self.stage.render()

@@ -6,6 +6,7 @@ import numpy as np
 
 from course_utils import arguments, losses, plotting
 from course_utils.explorers.stage import Explorer, Panel, log_slider, slider
+from course_utils.i18n import _
 
 __all__ = ["softmax_explorer"]
 
@@ -62,9 +63,9 @@ class Softmax(Panel):
         self.controls.update({f"z{j + 1}": slider(f"z{'₁₂₃'[j]}", float(z0[j]), *LOGIT_RANGE, 0.1)
                               for j in CLASSES})
         self.controls["true_class"] = ipw.ToggleButtons(
-            options=[("1", 0), ("2", 1), ("3", 2)], value=true_class, description="true class",
+            options=[("1", 0), ("2", 1), ("3", 2)], value=true_class, description=_("true class"),
             style={"button_width": "40px", "description_width": "initial"})
-        self.controls["T"] = log_slider("temperature T", temperature, *TEMPERATURE_RANGE)
+        self.controls["T"] = log_slider(_("temperature T"), temperature, *TEMPERATURE_RANGE)
         self.labels["summary"] = ipw.HTML()
 
     def _draw_axes(self) -> None:
@@ -76,23 +77,23 @@ class Softmax(Panel):
             for j, bar in enumerate(bars):
                 self.artists[f"{prefix}_{j}"] = bar
             ax.set_xticks(CLASSES, [f"{j + 1}" for j in CLASSES])
-            ax.set_xlabel("class j")
+            ax.set_xlabel(_("class j"))
             ax.axhline(0, color="0.3", lw=0.8)
             ax.grid(True, axis="y", alpha=0.3)
         self.artists["target"], = ax_probs.plot([], [], "_", color="black", ms=26, mew=2.5,
-                                                label="target y (one-hot)")
+                                                label=_("target y (one-hot)"))
         self.artists["loss_text"] = ax_probs.text(
             0.5, 0.97, "", transform=ax_probs.transAxes, ha="center", va="top", fontsize=9,
             bbox=dict(facecolor="white", alpha=0.85, lw=0))
         ax_logits.set_ylim(LOGIT_RANGE[0] - 0.5, LOGIT_RANGE[1] + 0.5)
         ax_logits.set_ylabel("logit z_j")
-        ax_logits.set_title("logits z  (softmax sees z / T)", fontsize=10)
+        ax_logits.set_title(_("logits z  (softmax sees z / T)"), fontsize=10)
         ax_probs.set_ylim(0, 1.18)
-        ax_probs.set_ylabel("probability ŷ_j")
-        ax_probs.set_title("ŷ = softmax(z/T) (bars), target y (—)", fontsize=10)
+        ax_probs.set_ylabel(_("probability ŷ_j"))
+        ax_probs.set_title(_("ŷ = softmax(z/T) (bars), target y (—)"), fontsize=10)
         ax_grad.set_ylim(-1.05, 1.05)
         ax_grad.set_ylabel("∂L/∂(z_j / T)")
-        ax_grad.set_title("gradient ŷ − y  (sums to 0)", fontsize=10)
+        ax_grad.set_title(_("gradient ŷ − y  (sums to 0)"), fontsize=10)
 
     def refresh(self) -> None:
         z = np.array([self.controls[f"z{j + 1}"].value for j in CLASSES])
@@ -112,7 +113,8 @@ class Softmax(Panel):
         self.labels["summary"].value = (
             f"ŷ = [{', '.join(f'{p:.3f}' for p in y_hat)}],  L = −log ŷ<sub>{c + 1}</sub> = "
             f"{loss:.4g},  ŷ − y = [{', '.join(f'{g:+.3f}' for g in gradient)}] "
-            f"(sum {np.sum(gradient):+.1e});  ∂L/∂z = (ŷ − y)/T with T = {T:.3g}")
+            + _("(sum {total});  ∂L/∂z = (ŷ − y)/T with T = {temperature}").format(
+                total=f"{np.sum(gradient):+.1e}", temperature=f"{T:.3g}"))
         self.state.update(logits=z, probabilities=y_hat, gradient=gradient, loss=loss)
         self.stage.render()
 

@@ -9,6 +9,9 @@ import numpy as np
 from course_utils import arguments, data, loop, losses, nn, optim, plotting, schedules
 from course_utils.explorers.drawing import gap, legend_above, status_text
 from course_utils.explorers.stage import Explorer, Panel, log_slider, one_blas_thread
+from course_utils.i18n import NP_, _, pgettext
+
+SCHEDULE = "schedule"   # the gettext context of schedule names ("step" is not a step of GD)
 
 __all__ = ["training_explorer", "train_digits", "TRAINING_RULES"]
 
@@ -20,7 +23,8 @@ TRAINING_RULES = {
     "Adam": (loop.as_rule(optim.adam_step), {}),
     "AdamW": (loop.as_rule(optim.adamw_step), {}),
 }
-SCHEDULES = ("constant", "step", "cosine")
+# values of ``schedule=``; shown translated
+SCHEDULES = (NP_("schedule", "constant"), NP_("schedule", "step"), NP_("schedule", "cosine"))
 WIDTHS = [8, 16, 32, 64, 128]
 
 
@@ -168,15 +172,16 @@ class Training(Panel):
         released = dict(continuous_update=False, style={"description_width": "initial"})
         self.controls.update(
             optimizer=ipw.Dropdown(options=list(TRAINING_RULES), value=optimizer,
-                                   description="optimizer"),
+                                   description=_("optimizer")),
             lr0=log_slider("η₀", lr0, 1e-4, 1.0),
             batch_size=ipw.SelectionSlider(options=batch_sizes, value=batch_size,
-                                           description="batch size", **released),
-            schedule=ipw.Dropdown(options=list(SCHEDULES), value=schedule,
-                                  description="schedule"),
+                                           description=_("batch size"), **released),
+            schedule=ipw.Dropdown(options=[(pgettext(SCHEDULE, s), s) for s in SCHEDULES],
+                                  value=schedule,
+                                  description=_("schedule")),
             warmup=ipw.IntSlider(value=warmup_steps, min=0, max=200, step=5,
-                                 description="warmup steps W", **released),
-            hidden=ipw.SelectionSlider(options=WIDTHS, value=hidden, description="hidden units",
+                                 description=_("warmup steps W"), **released),
+            hidden=ipw.SelectionSlider(options=WIDTHS, value=hidden, description=_("hidden units"),
                                        **released))
         self.controls["lr0"].continuous_update = False
         self.labels["summary"] = ipw.HTML()
@@ -187,27 +192,28 @@ class Training(Panel):
             1, 2, gridspec_kw={"width_ratios": [1.4, 1], "wspace": 0.25})
         self.figure.subplots_adjust(left=0.08, right=0.98, top=0.82, bottom=0.12)
         colours, artists = plotting.OKABE_ITO, self.artists
-        loss_previous, = ax_loss.plot([], [], color="0.6", lw=0.8, label="previous run")
-        artists["loss"], = ax_loss.plot([], [], color=colours["blue"], lw=0.9, label="this run")
+        loss_previous, = ax_loss.plot([], [], color="0.6", lw=0.8, label=_("previous run"))
+        artists["loss"], = ax_loss.plot([], [], color=colours["blue"], lw=0.9, label=_("this run"))
         accuracy_previous, = ax_acc.plot([], [], color="0.6", ls="--", marker="s", ms=4,
-                                         label="previous run")
+                                         label=_("previous run"))
         artists["accuracy"], = ax_acc.plot([], [], color=colours["vermillion"], marker="o", ms=5,
-                                           label="this run")
+                                           label=_("this run"))
         artists.update(loss_previous=loss_previous, accuracy_previous=accuracy_previous)
         ax_loss.set_yscale("log")
         ax_loss.set_xlim(0, self.epochs)
         ax_loss.set_ylim(1e-3, 30)
-        ax_loss.set_xlabel("epoch")
-        ax_loss.set_ylabel("mini-batch loss  (log scale)")
-        ax_loss.set_title("training loss per step", fontsize=10, pad=18)
+        ax_loss.set_xlabel(_("epoch"))
+        ax_loss.set_ylabel(_("mini-batch loss  (log scale)"))
+        ax_loss.set_title(_("training loss per step"), fontsize=10, pad=18)
         legend_above(ax_loss, ncol=2)
         artists["status"] = status_text(ax_loss, y=0.85)
         ax_acc.set_xlim(-0.2, self.epochs + 0.2)
         ax_acc.set_ylim(0, 1.02)
-        ax_acc.axhline(0.1, color="0.3", ls=":", lw=1, label="chance (0.1)")
-        ax_acc.set_xlabel("epoch")
-        ax_acc.set_ylabel("test accuracy")
-        ax_acc.set_title(f"test accuracy ({len(self.digits.X_test)} digits)", fontsize=10, pad=18)
+        ax_acc.axhline(0.1, color="0.3", ls=":", lw=1, label=_("chance (0.1)"))
+        ax_acc.set_xlabel(_("epoch"))
+        ax_acc.set_ylabel(_("test accuracy"))
+        ax_acc.set_title(_("test accuracy ({count} digits)").format(count=len(self.digits.X_test)),
+                         fontsize=10, pad=18)
         legend_above(ax_acc, ncol=3)
         for ax in (ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
@@ -227,20 +233,26 @@ class Training(Panel):
             self.artists["accuracy_previous"].set_data(*self.artists["accuracy"].get_data())
         per_epoch = math.ceil(len(self.digits.X_train) / batch)
         warmup, total = controls["warmup"].value, per_epoch * self.epochs
-        warmup_note = f" after {warmup} warmup steps" if warmup else ""
+        warmup_note = _(" after {steps} warmup steps").format(steps=warmup) if warmup else ""
         if warmup >= total:  # the rate climbs the whole run long and never reaches η₀
-            warmup_note = (f" with <b>a warmup of {warmup} steps, longer than the whole run "
-                           f"({total} steps): η never reaches η₀</b>")
+            warmup_note = _(" with <b>a warmup of {steps} steps, longer than the whole run "
+                            "({total} steps): η never reaches η₀</b>").format(steps=warmup,
+                                                                              total=total)
         self.artists["loss"].set_data(np.arange(1, len(batch_losses) + 1) / per_epoch,
                                       gap(batch_losses))
         self.artists["accuracy"].set_data(np.arange(self.epochs + 1), accuracy)
-        outcome = ("<b>diverged</b> — lower η₀ or add warmup" if diverged else
-                   f"test accuracy {accuracy[-1]:.3f} after {self.epochs} epochs")
-        self.artists["status"].set_text("diverged — lower η₀ or add warmup" if diverged else "")
-        self.labels["summary"].value = (
-            f"{controls['optimizer'].value}, η₀ = {controls['lr0'].value:.3g}, B = {batch} "
-            f"({per_epoch} steps per epoch), {controls['schedule'].value}{warmup_note}: "
-            f"{outcome}")
+        outcome = (_("<b>diverged</b> — lower η₀ or add warmup") if diverged else
+                   _("test accuracy {accuracy} after {epochs} epochs").format(
+                       accuracy=f"{accuracy[-1]:.3f}", epochs=self.epochs))
+        self.artists["status"].set_text(_("diverged — lower η₀ or add warmup") if diverged
+                                        else "")
+        self.labels["summary"].value = _(
+            "{optimizer}, η₀ = {lr}, B = {batch} ({steps} steps per epoch), {schedule}{warmup}: "
+            "{outcome}").format(optimizer=controls["optimizer"].value,
+                                lr=f"{controls['lr0'].value:.3g}", batch=batch, steps=per_epoch,
+                                schedule=pgettext(SCHEDULE, controls["schedule"].value),
+                                warmup=warmup_note,
+                                outcome=outcome)
         self.state.update(batch_losses=batch_losses, accuracy=accuracy, diverged=diverged,
                           warmup_too_long=warmup >= total)
         self.stage.render()

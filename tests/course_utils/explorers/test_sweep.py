@@ -194,7 +194,7 @@ def check_layout(key, explorer) -> None:
 
 def test_the_1d_badge_and_the_band_under_the_marker_agree():
     explorer = widgets.learning_rate_explorer_1d()
-    for loss in explorer.controls["loss"].options:
+    for loss in map(_option_value, explorer.controls["loss"].options):
         explorer.controls["loss"].value = loss
         for start in np.linspace(explorer.controls["start"].min, explorer.controls["start"].max, 7):
             explorer.controls["start"].value = float(start)
