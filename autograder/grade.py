@@ -191,10 +191,12 @@ def grade(submissions: Path, out: Path, *, source: Path, build: Path, limits: Li
     hide = [source, submissions, out, build]
     sandbox = Sandbox(limits, hide=hide, use_bwrap=True) if sandboxed else \
         Sandbox(limits, hide=hide, use_bwrap=False, why_unsandboxed="--no-sandbox was given")
-    work = plan(submissions, course, limits, edition_courses(source, course))
+    editions = edition_courses(source, course, build / "editions")
+    work = plan(submissions, course, limits, editions)
     if not sandboxed:
         _mark_unsandboxed(work)
-    rows = _execute(work, sandbox, out, jobs, Pages(course, out), progress or Silent(), cluster)
+    rows = _execute(work, sandbox, out, jobs, Pages(course, out, editions), progress or Silent(),
+                    cluster)
     settings = settings or Settings.load(settings_path(out))
     pairs, everything = _write_outputs(course, work, rows, out, sandbox, settings, db)
     return Summary(rows, work.ignored, sandbox.description, pairs, time.monotonic() - started,

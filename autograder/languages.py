@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -62,13 +63,18 @@ def edition_source(lang: str, source: Path):
         yield build_edition_source(lang, source, Path(scratch) / lang)
 
 
-def edition_courses(source: Path, english: dict[str, Assignment]) -> dict[str, dict[str, Assignment]]:
-    """lang -> the course in that edition (notebooks in memory); English is ``english``."""
+def edition_courses(source: Path, english: dict[str, Assignment],
+                    work: Path) -> dict[str, dict[str, Assignment]]:
+    """lang -> the course in that edition, its notebooks written under ``work/<lang>/`` (the
+    feedback pages read the released checksums from them: keep ``work`` for the run); English
+    is ``english``."""
     courses = {DEFAULT_LANGUAGE: english}
     for lang in LANGUAGES:
         if lang != DEFAULT_LANGUAGE:
-            with edition_source(lang, source) as folder:
-                courses[lang] = load_course(folder)
+            folder = work / lang
+            if folder.exists():
+                shutil.rmtree(folder)
+            courses[lang] = load_course(build_edition_source(lang, source, folder))
     return courses
 
 

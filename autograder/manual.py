@@ -18,6 +18,7 @@ import csv
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -28,6 +29,7 @@ from .course import COURSE_ID, Assignment
 from .feedback import Written, exporter, write_feedback
 from .files import write_atomic
 from .gradebook import DIGESTS, digests as _digests, open_gradebook
+from .languages import edition_courses
 from .record import ERROR, GRADED, MISSING, TIMEOUT, GradeRow, TestResult
 
 CONFIG = '''"""nbgrader's settings for formgrader on this grading folder (python -m autograder formgrader)."""
@@ -127,14 +129,19 @@ class Pages:
     """Writes each row's autograded notebook and feedback page: ``grade`` calls it as each row
     arrives (then drops the row's notebook), ``feedback`` for every row of OUT."""
 
-    def __init__(self, course: dict[str, Assignment], out: Path):
+    def __init__(self, course: dict[str, Assignment], out: Path,
+                 editions: dict[str, dict[str, Assignment]] | None = None):
+        """``editions``: lang -> the course in that edition (``languages.edition_courses``): a
+        row's page compares its answers with the release of the edition handed in."""
         self.course, self.out, self.exporter = course, out, exporter()
+        self.editions = editions or {}
         self.given, self.digests = written_grades(out), _digests(out / DIGESTS)
 
     def __call__(self, row: GradeRow, autograded: bool = True) -> None:
         if row.assignment in self.course and SAFE_ID.match(row.student_id) \
                 and row.status != MISSING:
-            self.write(self.course[row.assignment], row, autograded)
+            edition = self.editions.get(row.language, {}).get(row.assignment)
+            self.write(edition or self.course[row.assignment], row, autograded)
         row.notebook = None
 
     def write(self, assignment: Assignment, row: GradeRow, autograded: bool) -> None:
@@ -151,9 +158,10 @@ class Pages:
                        f"{row.assignment}.html", self.exporter, written, row.language)
 
 
-def regenerate_feedback(out: Path, course: dict[str, Assignment]) -> int:
+def regenerate_feedback(out: Path, course: dict[str, Assignment],
+                        editions: dict[str, dict[str, Assignment]] | None = None) -> int:
     """Rewrite every feedback page of OUT with the points given by hand; the number written."""
-    pages, count = Pages(course, out), 0
+    pages, count = Pages(course, out, editions), 0
     for row in _rows(out):
         path = autograded_path(out, row.student_id, row.assignment)
         if row.status in (GRADED, ERROR, TIMEOUT) and path.exists():
@@ -188,7 +196,9 @@ def _cmd_feedback(args) -> int:
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    count = regenerate_feedback(args.out, course)
+    with tempfile.TemporaryDirectory(prefix="descent-editions-") as work:
+        count = regenerate_feedback(args.out, course,
+                                    edition_courses(args.source, course, Path(work)))
     print(f"{count} feedback page(s) in {args.out / 'feedback'} (with the points given by hand)")
     return 0
 

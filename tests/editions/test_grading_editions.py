@@ -38,6 +38,17 @@ def _hand_in(subs, student: str, lang: str) -> None:
     nbformat.write(nb, subs / student / f"{DOMAIN}.ipynb")
 
 
+def _hand_in_blank(subs, student: str, lang: str) -> None:
+    """The edition's release, handed in as it came (nothing attempted)."""
+    from autograder.nbtools import blank
+
+    english = NOTEBOOKS / f"{DOMAIN}.ipynb"
+    nb = blank(nbformat.read(english, as_version=4) if lang == "en" else
+               translate_notebook(english, lang)[0])
+    (subs / student).mkdir(parents=True)
+    nbformat.write(nb, subs / student / f"{DOMAIN}.ipynb")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("editions-grading")
@@ -46,6 +57,8 @@ def graded(tmp_path_factory):
     shutil.copy(NOTEBOOKS / f"{DOMAIN}.ipynb", source)
     for student, lang in STUDENTS.items():
         _hand_in(subs, student, lang)
+    _hand_in_blank(subs, "duda", "pt_BR")
+    _hand_in_blank(subs, "eli", "en")
     assert main(["grade", str(subs), "--out", str(out), "--source", str(source), "--build",
                  str(root / "build"), "--jobs", "2", "--timeout", "180"]) == 0
     with open(out / "grades.csv", newline="") as handle:
@@ -65,7 +78,7 @@ def test_each_submission_is_recognised_in_its_language(graded):
 
 def test_the_same_answers_get_the_same_score_in_every_edition(graded):
     rows, tests, _, _ = graded
-    assert {rows[s]["status"] for s in STUDENTS} == {"graded"}
+    assert {rows[s]["status"] for s in rows} == {"graded"}
     scores = {rows[s]["score"] for s in STUDENTS}
     assert len(scores) == 1
     score, maximum = float(scores.pop()), float(rows["ana"]["max_score"])
@@ -92,3 +105,22 @@ def test_the_feedback_page_is_in_the_students_language(graded):
         assert html.escape(hint) in page, student
         assert re.search(rf"<html lang=[\"']{lang[:2]}", page), student
         assert "<math" in page, "formulas are written as MathML"
+
+
+def test_an_untouched_edition_reads_not_attempted_in_its_language(graded):
+    """The page compares answers with the release of the edition handed in (its checksums),
+    not with the English one, whose docstrings differ: the same blank notebook, handed in from
+    the English or the Portuguese edition, says "not attempted" in the same places."""
+    from course_utils.i18n import _, using
+    from autograder.feedback import NOT_ATTEMPTED
+
+    rows, _tests, _subs, out = graded
+    assert rows["duda"]["score"] == rows["eli"]["score"] == "0"
+    with using("pt_BR"):
+        portuguese = _(NOT_ATTEMPTED)
+    assert portuguese != NOT_ATTEMPTED
+
+    def count(student: str, words: str) -> int:
+        page = (out / "feedback" / student / f"{DOMAIN}.html").read_text(encoding="utf-8")
+        return page.count(html.escape(words))
+    assert count("duda", portuguese) == count("eli", NOT_ATTEMPTED) > 8
