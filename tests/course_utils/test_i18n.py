@@ -168,3 +168,14 @@ def test_english_loads_no_catalog(monkeypatch):
     monkeypatch.setattr(i18n, "_catalogs", {})
     i18n._("passed")
     assert i18n._catalogs == {}
+
+
+def test_a_wrong_argument_is_named_in_the_notebook_language():
+    from course_utils import optim
+
+    i18n.set_language("pt_BR")
+    with pytest.raises(ValueError, match=r"^lr deve ser > 0, veio -1.0$"):
+        optim.sgd_step(np.zeros(2), np.ones(2), lr=-1)
+    i18n.set_language("es")
+    with pytest.raises(TypeError, match=r"^lr debe ser un número real, llegó str 'x'$"):
+        optim.sgd_step(np.zeros(2), np.ones(2), lr="x")
