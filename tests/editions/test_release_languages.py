@@ -2,12 +2,14 @@
 running in its language; without ``--lang`` the English release stays flat, as before."""
 from __future__ import annotations
 
+import subprocess
+
 import nbformat
 import pytest
 
 from autograder.cli import main
 from autograder.languages import known_language, submission_language
-from conftest import FIXTURE_COURSE
+from conftest import FIXTURE_COURSE, REPO
 
 NOTEBOOK = "01_fixture_add.ipynb"
 
@@ -64,3 +66,15 @@ def test_validate_checks_an_edition(tmp_path, capsys):
     assert "assignment (es)" in out
     assert [line.split()[1:] for line in out.splitlines() if line.startswith("0")] == [
         ["4/4", "0/4", "ok"], ["3/3", "0/3", "ok"]]
+
+
+@pytest.mark.parametrize("lang, edition", [("pt_BR", "pt_BR"), ("pt_BR.UTF-8", "pt_BR"),
+                                           ("es_MX.UTF-8", "es"), ("es", "es"), ("en", "en"),
+                                           ("C.UTF-8", "en"), ("fr_FR.UTF-8", "en"), ("", "en")])
+def test_make_lab_opens_the_edition_of_LANG(lang, edition):
+    """LANG is also the locale variable: its language picks the edition, anything else is en."""
+    proc = subprocess.run(["make", "-n", "lab", f"LANG={lang}"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert f"-m autograder release --lang {edition} --out release\n" in proc.stdout
+    assert f"--notebook-dir=release/{edition} " in proc.stdout
