@@ -104,6 +104,23 @@ def test_the_cluster_grades_the_class_as_one_machine_does(dask_cluster, graded_c
     assert _digest(subs) == before  # the inputs are never modified
 
 
+def _wait_until_w0_is_busy_after_a_result(address: str, out: Path, run) -> None:
+    """Until a result is stored and worker ``w0`` is running a notebook (so killing it
+    interrupts one), while the grading run goes on."""
+    from distributed import Client
+
+    with Client(address, timeout=START_SECONDS) as client:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert run.poll() is None, run.stdout.read().decode()
+            names = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
+            busy = {names.get(a) for a, keys in client.processing().items() if keys}
+            if "w0" in busy and list(out.glob(".results/*/*.json")):
+                return
+            time.sleep(0.1)
+    raise AssertionError("worker w0 never ran a notebook after the first result")
+
+
 @pytest.mark.slow
 @needs_bwrap
 def test_killing_a_worker_mid_run_loses_no_row_and_counts_none_twice(dask_cluster, tmp_path):
@@ -114,11 +131,8 @@ def test_killing_a_worker_mid_run_loses_no_row_and_counts_none_twice(dask_cluste
                             "--timeout", "60", "--cluster", dask_cluster["address"]],
                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while not list(out.glob(".results/*/*.json")) and time.monotonic() < deadline:
-            assert run.poll() is None, run.stdout.read().decode()
-            time.sleep(0.2)
-        assert run.poll() is None and len(list(out.glob(".results/*/*.json"))) < 10
+        _wait_until_w0_is_busy_after_a_result(dask_cluster["address"], out, run)
+        assert len(list(out.glob(".results/*/*.json"))) < 10
         victim = dask_cluster["workers"][0]
         os.killpg(victim.pid, signal.SIGKILL)  # the worker and the sandbox it was running
         victim.wait(timeout=10)
