@@ -144,3 +144,26 @@ def test_the_command_prints_one_line_per_problem_and_fails(course, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"es {DOMAIN} {cell.id}: code differs") and \
         lines[-1] == "i18n check: 1 problem(s)"
+
+
+def test_the_course_utils_catalog_is_checked_too(course):
+    """Its messages: fuzzy is stale, placeholders must survive, untranslated counts as to do
+    unless ``course_utils`` is declared complete."""
+    from babel.messages.catalog import Catalog
+    from editions.catalogs import save
+
+    source, i18n = course
+    locale = i18n / "locale"
+    catalog = Catalog(locale=LANG)
+    catalog.add("{name} has shape {got}", "{name} tem formato {obtido}")
+    catalog.add("not attempted", "não tentado", flags=["fuzzy"])
+    catalog.add("passed", "")
+    save(catalog, locale / LANG / "LC_MESSAGES" / "course_utils.po")
+
+    def found(*complete):
+        report = check(source, i18n, declare_complete(i18n, *complete), locale=locale)
+        return sorted(str(p) for p in report.problems), report.todo[(LANG, "course_utils")]
+    assert found() == ([f"{LANG} course_utils not attempted: stale: fuzzy",
+                        f"{LANG} course_utils {{name}} has shape {{got}}: placeholders ({{…}}, "
+                        "%s) differ"], 1)
+    assert len(found(f"{LANG} course_utils")[0]) == 3
