@@ -4,8 +4,8 @@ The edition has the same cells, ids, metadata, nbgrader metadata, code, grade id
 the English notebook; only the source of translated cells changes. A cell falls back to its
 English text (and is reported) when its catalog entry is missing, empty, fuzzy, translated
 from other English than the notebook's (the catalog is stale), or when its translation is not
-the same code (``code.code_problems``): a release or a grading run never uses a translation
-that ``check`` would reject.
+the same code (``code.code_problems``) or loses a formula (``formulas.formula_problems``): a
+release or a grading run never uses a translation that ``check`` would reject.
 
 A translated edition also knows its language at run time: the notebook's metadata gets
 ``"descent": {"language": LANG}`` and its setup cell (grade id ``setup``, else the first code
@@ -24,6 +24,7 @@ from . import I18N, SOURCE_LANGUAGE, catalog_path
 from .catalogs import load, notebook_domains
 from .cells import units
 from .code import code_problems
+from .formulas import formula_problems
 
 SET_LANGUAGE = 'from course_utils.i18n import set_language; set_language("{lang}")'
 SETUP_GRADE_ID = "setup"
@@ -58,7 +59,8 @@ def _why_english(cell, entry) -> str | None:
         problems = code_problems(cell.source, entry.string)
         if problems:
             return f"not the same code: {problems[0]}"
-    return None
+    problems = formula_problems(cell.source, entry.string)
+    return f"not the same formulas: {problems[0]}" if problems else None
 
 
 def setup_cell(nb):

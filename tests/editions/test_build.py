@@ -57,7 +57,7 @@ def test_the_english_edition_is_byte_identical(tmp_path):
     assert built[0].path.read_bytes() == (source / f"{DOMAIN}.ipynb").read_bytes()
 
 
-def test_fuzzy_and_bad_code_translations_fall_back_to_english(tmp_path):
+def test_fuzzy_bad_code_and_bad_formula_translations_fall_back_to_english(tmp_path):
     source, i18n = course_copy(tmp_path)
     english = nbformat.read(source / f"{DOMAIN}.ipynb", as_version=4)
     markdown = next(c for c in english.cells if c.cell_type == "markdown")
@@ -68,9 +68,13 @@ def test_fuzzy_and_bad_code_translations_fall_back_to_english(tmp_path):
         return message.string
     edit_catalog(i18n, LANG, fuzzy, only=markdown.id)
     edit_catalog(i18n, LANG, lambda m: m.string.replace("w - lr", "w + lr"), only=answer.id)
+    formula = next(c for c in english.cells if r"\boxed{\,w \leftarrow w - \eta" in c.source)
+    edit_catalog(i18n, LANG, lambda m: m.string.replace(r"w - \eta", r"w + \eta"), only=formula.id)
     built = build_edition(LANG, tmp_path / "out", source, i18n)[0]
     edition = {c.id: c for c in nbformat.read(built.path, as_version=4).cells}
     assert edition[markdown.id].source == markdown.source
     assert edition[answer.id].source == answer.source
     whys = dict(built.fallbacks)
     assert whys[markdown.id].startswith("fuzzy") and whys[answer.id].startswith("not the same code")
+    assert edition[formula.id].source == formula.source
+    assert whys[formula.id].startswith("not the same formulas")
