@@ -3,7 +3,8 @@ notebook's language when the explorer is built; option values and state stay Eng
 the longer words still fit (the same readability check as the English sweep)."""
 from __future__ import annotations
 
-import numpy as np
+import warnings
+
 import pytest
 
 from course_utils import i18n, regimes, widgets
@@ -90,13 +91,20 @@ def test_a_schedule_named_step_is_not_a_step_of_descent():
 
 
 @pytest.mark.parametrize("lang", ["pt_BR", "es"])
-@pytest.mark.parametrize("key", NOTEBOOK_EXPLORERS)
+@pytest.mark.parametrize("key", list(BUILDS))
 def test_every_explorer_builds_translated_and_readable(key, lang):
+    """Readable as the English sweep requires it: of the notebook explorers 01–09, and of any
+    explorer added since (notebook 10's) only warned about."""
     i18n.set_language(lang)
     explorer = BUILDS[key]()
     assert_no_callback_error(explorer)
     shown = _texts(explorer)
-    for english in ("learning rate", "loss per", "step k", "epoch", "hidden layer", "start w"):
+    for english in ("learning rate", "loss per", "step k", "epoch", "hidden layer", "start w",
+                    "layer l", "root mean square"):
         assert english not in shown, (english, shown)
-    assert not layout_problems(explorer), layout_problems(explorer)
-    np.testing.assert_equal(bool(explorer.state), True)
+    problems = layout_problems(explorer)
+    if key in NOTEBOOK_EXPLORERS:
+        assert not problems, problems
+    elif problems:
+        warnings.warn(f"{key} in {lang}: {problems}")
+    assert explorer.state, "the explorer computed nothing"
