@@ -21,6 +21,7 @@ it was translated from kept as ``#| msgid``)::
 
     python -m course_utils.i18n extract
     python -m course_utils.i18n status
+    python -m course_utils.i18n check     # exit 1, one line per problem: for CI / make i18n-check
 
 A page written for someone else (the grader's feedback page) uses ``using(lang)``: the language
 is then per thread (a context variable), so pages in different languages can be written at once.
@@ -152,7 +153,8 @@ def NP_(context: str, message: str) -> str:
 # Catalog upkeep (developers only; Babel imported here, never by the student's code) ----------
 
 # What a student reads comes from course_utils and from the grader's feedback page.
-SOURCES = (LOCALE.parent, LOCALE.parents[1] / "autograder" / "feedback.py")
+ROOT = LOCALE.parents[1]
+SOURCES = (LOCALE.parent, ROOT / "autograder" / "feedback.py")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
             "NP_": ((1, "c"), 2)}
 TEMPLATE = LOCALE / "templates" / f"{DOMAIN}.pot"
@@ -175,11 +177,10 @@ def template():
     epoch = datetime(2026, 1, 1, tzinfo=timezone.utc)   # unchanged sources: identical files
     catalog = Catalog(project="Descent", domain=DOMAIN, fuzzy=False, creation_date=epoch,
                       revision_date=epoch)
-    root = LOCALE.parents[1]
     for path in _source_files():
         for lineno, message, comments, context in extract_from_file(
                 "python", str(path), keywords=KEYWORDS, comment_tags=("Translators:",)):
-            catalog.add(message, locations=[(str(path.relative_to(root)), lineno)],
+            catalog.add(message, locations=[(str(path.relative_to(ROOT)), lineno)],
                         auto_comments=comments, context=context)
     return catalog
 
@@ -236,14 +237,55 @@ def status() -> dict[str, tuple[int, int, int]]:
     return counts
 
 
+def _fields(text: str) -> list[str]:
+    import string
+
+    return sorted(field for _text, field, _spec, _conv in string.Formatter().parse(text)
+                  if field is not None)
+
+
+def check() -> list[str]:
+    """One line per problem: a template out of step with the source (``extract`` not run), a
+    message untranslated or stale in a language, a translation whose placeholders differ."""
+    from babel.messages.pofile import read_po
+
+    def key(m):
+        return m.context, m.id if isinstance(m.id, str) else tuple(m.id)
+
+    with open(TEMPLATE, "rb") as handle:
+        committed = {key(m) for m in read_po(handle) if m.id}
+    problems = [f"template: {k[1]!r} not extracted (run python -m course_utils.i18n extract)"
+                for k in {key(m) for m in template() if m.id} ^ committed]
+    for lang in LANGUAGES[1:]:
+        with open(catalog_path(lang), "rb") as handle:
+            messages = {key(m): m for m in read_po(handle, locale=lang) if m.id}
+        for k in sorted(committed, key=str):
+            m = messages.get(k)
+            english = (m.id,) if m is not None and isinstance(m.id, str) else (m.id if m else ())
+            strings = (m.string,) if m is not None and isinstance(m.string, str) else \
+                (m.string if m else ())
+            if m is None or m.fuzzy or not all(strings):
+                problems.append(f"{lang}: {'stale' if m is not None and m.fuzzy else 'untranslated'}"
+                                f" {k[1]!r}")
+            elif any(_fields(s) != _fields(english[min(i, len(english) - 1)])
+                     for i, s in enumerate(strings)):
+                problems.append(f"{lang}: placeholders differ from the English in {k[1]!r}")
+    return problems
+
+
 def main(argv=None) -> int:
-    """python -m course_utils.i18n extract | status"""
+    """python -m course_utils.i18n extract | status | check"""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m course_utils.i18n", description=main.__doc__)
-    parser.add_argument("command", choices=("extract", "status"))
-    if parser.parse_args(argv).command == "extract":
-        print(f"{extract()} messages in {TEMPLATE.relative_to(LOCALE.parents[1])}, merged into "
+    parser.add_argument("command", choices=("extract", "status", "check"))
+    command = parser.parse_args(argv).command
+    if command == "check":
+        problems = check()
+        print("\n".join(problems) or "course_utils catalogs: complete and current")
+        return 1 if problems else 0
+    if command == "extract":
+        print(f"{extract()} messages in {TEMPLATE.relative_to(ROOT)}, merged into "
               f"{', '.join(LANGUAGES[1:])}")
     for lang, (done, fuzzy, empty) in status().items():
         print(f"{lang:6} {done:4} translated, {fuzzy:3} fuzzy (stale), {empty:3} untranslated")

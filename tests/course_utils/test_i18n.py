@@ -179,3 +179,20 @@ def test_a_wrong_argument_is_named_in_the_notebook_language():
     i18n.set_language("es")
     with pytest.raises(TypeError, match=r"^lr debe ser un número real, llegó str 'x'$"):
         optim.sgd_step(np.zeros(2), np.ones(2), lr="x")
+
+
+def test_check_names_each_broken_translation(tmp_path, monkeypatch):
+    """``python -m course_utils.i18n check`` (for CI): clean now, one line per problem."""
+    assert i18n.check() == []
+    for lang in TRANSLATED:
+        po = tmp_path / lang / "LC_MESSAGES" / "course_utils.po"
+        po.parent.mkdir(parents=True)
+        text = i18n.catalog_path(lang).read_text(encoding="utf-8")
+        if lang == "pt_BR":
+            text = text.replace('msgstr "falhou: {why}"', 'msgstr "falhou: {motivo}"')
+        else:
+            text = text.replace('msgstr "pasó"', 'msgstr ""')
+        po.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE", tmp_path)
+    assert i18n.check() == ["pt_BR: placeholders differ from the English in 'failed: {why}'",
+                            "es: untranslated 'passed'"]
