@@ -26,6 +26,8 @@ _INLINE = re.compile(r"(?<![\\$])\$(?P<tex>[^\s$](?:[^$\n]|\\\$)*?(?<![\s\\]))\$
 # (Not & or #: latex2mathml's own entities, &#x003B7;, are made of them.)
 _MARKDOWN_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_[]|$~"}
 _DOLLAR = "&#36;"
+# LaTeX's operator names latex2mathml 3.81 does not know (the course writes \arg\max).
+_OPERATORS = re.compile(r"\\(arg)(?![A-Za-z])")
 _UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
 
 
@@ -34,7 +36,8 @@ def to_mathml(tex: str, display: bool = False) -> str:
     from latex2mathml.converter import convert
 
     try:
-        mathml = convert(tex.strip(), display="block" if display else "inline")
+        mathml = convert(_OPERATORS.sub(r"\\operatorname{\1}", tex.strip()),
+                         display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - any formula latex2mathml cannot read stays readable
         mathml = ""
     if not mathml or _UNKNOWN_COMMAND.search(mathml):

@@ -8,6 +8,7 @@ a ``$`` in code, in a traceback or in a price stays as it is.
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import numpy as np
@@ -128,8 +129,25 @@ def test_mathml_hides_markdown_syntax_and_escaped_prose():
     assert all(c not in mathml for c in "*|_\\$"), mathml
     assert text_math("<b>x</b> is $x$").startswith("&lt;b&gt;x&lt;/b&gt; is <math")
     assert to_mathml(r"\nosuchcommand{x}") == "<code>$\\nosuchcommand{x}$</code>"
+    assert "<mo>arg</mo>" in to_mathml(r"\arg\max_k z_{nk}")      # notebook 09's accuracy
 
 
 def test_an_unknown_page_language_is_refused(course, tmp_path):
     with pytest.raises(ValueError, match="choose one of en, pt_BR, es"):
         write_feedback(course[ADD], graded_row(course, "en"), tmp_path / "x.html", language="fr")
+
+
+def test_every_formula_of_the_course_becomes_mathml():
+    """The English notebooks' markdown: each $…$ and $$…$$ converts (none left as code) and
+    no dollar is left for a renderer to pair."""
+    from conftest import NOTEBOOKS
+
+    converted, left = 0, []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                out = markdown_math(cell.source)
+                converted += out.count("<math")
+                left += [f"{path.stem}: {code[:60]}" for code in
+                         re.findall(r"<code>(\$.*?)</code>", out, flags=re.S)]
+    assert converted > 1000 and left == []
