@@ -151,3 +151,12 @@ def test_every_formula_of_the_course_becomes_mathml():
                 left += [f"{path.stem}: {code[:60]}" for code in
                          re.findall(r"<code>(\$.*?)</code>", out, flags=re.S)]
     assert converted > 1000 and left == []
+
+
+def test_a_page_with_no_notebook_says_what_to_do_in_the_language(course, tmp_path):
+    row = GradeRow("zoe", ADD, 4.0, "error", "unreadable notebook: not JSON", 0.0)
+    path = tmp_path / "zoe.html"
+    write_feedback(course[ADD], row, path, language="es")
+    text = path.read_text()
+    assert "<html lang='es'>" in text and "Retroalimentación: 01_fixture_add" in text
+    assert "Sin calificar — error:" in text and "<b>Qué hacer:</b> vuelve a entregar" in text
