@@ -13,10 +13,13 @@ submission code. For each request (framed on stdin: a line with the length, then
   exactly as the cold worker does, then writes its signed reply into a pipe.
 
 When the child is gone the zygote kills every other process of the sandbox's PID namespace (the
-submission's daemons, whatever their session) and empties ``/tmp`` and ``/dev/shm``, and only
-then passes the reply on (a line with its length, then the bytes). Module state cannot carry
-over: each child is a copy of the pristine zygote. The grader kills the whole sandbox when a
-reply is late or too large, and starts a new zygote for the slot's next submission.
+submission's daemons, whatever their session) until none is left and empties ``/tmp`` and
+``/dev/shm`` (but for the bind mounts there: these scripts and, with a checkout under /tmp, its
+venv), and only then passes the reply on (a line with its length, then ``clean`` or ``dirty``
+on a line, then the reply). ``dirty`` (a process outlived the sweep, a bind mount moved) and
+the zygote exits: the grader replaces the whole sandbox. Module state cannot carry over: each
+child is a copy of the pristine zygote. The grader also kills the whole sandbox when a reply is
+late or too large, and starts a new zygote for the slot's next submission.
 """
 from __future__ import annotations
 
