@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from . import arguments
+from .i18n import _
 from .losses import cross_entropy, cross_entropy_grad, sigmoid
 
 __all__ = ["signal_through_depth", "overfit_one_batch", "lr_range_test", "early_stopping"]
@@ -47,20 +48,23 @@ def signal_through_depth(X, weights, activation, grad_output) -> tuple[np.ndarra
     l's input) and rms(∂L/∂W⁽ˡ⁾) (the gradient an optimizer gets for W⁽ˡ⁾).
     """
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        raise ValueError(_("activation must be one of {choices}, got {got}").format(
+            choices=sorted(_ACTIVATIONS), got=repr(activation)))
     if not isinstance(weights, (list, tuple)) or not weights:
-        raise TypeError("weights must be a non-empty list of arrays W⁽¹⁾ … W⁽ᴸ⁾")
+        raise TypeError(_("weights must be a non-empty list of arrays W⁽¹⁾ … W⁽ᴸ⁾"))
     x = arguments.as_array(X, "X", ndim=2)
     weights = [arguments.as_array(W, f"weights[{i}]", ndim=2) for i, W in enumerate(weights)]
     for i, W in enumerate(weights):
         width = x.shape[1] if i == 0 else weights[i - 1].shape[0]
         if W.shape[1] != width:
-            raise ValueError(f"weights[{i}] must have shape (n_out, {width}) to follow "
-                             f"{'X' if i == 0 else f'weights[{i - 1}]'}, got {W.shape}")
+            raise ValueError(_("{name} must have shape (n_out, {width}) to follow {previous}, got "
+                               "{got}").format(name=f"weights[{i}]", width=width, got=W.shape,
+                                               previous="X" if i == 0 else f"weights[{i - 1}]"))
     grad = arguments.as_array(grad_output, "grad_output", ndim=2)
     if grad.shape != (x.shape[0], weights[-1].shape[0]):
-        raise ValueError(f"grad_output must have the shape of the last activations "
-                         f"{(x.shape[0], weights[-1].shape[0])}, got {grad.shape}")
+        raise ValueError(_("grad_output must have the shape of the last activations {shape}, "
+                           "got {got}").format(shape=(x.shape[0], weights[-1].shape[0]),
+                                               got=grad.shape))
     sigma, sigma_prime = _ACTIVATIONS[activation]
     inputs, derivatives, forward = [], [], []
     with np.errstate(over="ignore", invalid="ignore"):  # an exploding signal is a result
@@ -88,8 +92,10 @@ def _trainable(model, optimizer) -> None:
                                ("optimizer", optimizer, ("step",))):
         missing = [m for m in methods if not callable(getattr(obj, m, None))]
         if missing:
-            raise TypeError(f"{name} must have {' and '.join(methods)} methods (e.g. nn.MLP, "
-                            f"optim.Adam), got {type(obj).__name__} without {missing[0]}")
+            raise TypeError(_("{name} must have {methods} methods (e.g. nn.MLP, optim.Adam), got "
+                              "{kind} without {missing}").format(
+                name=name, methods=_(" and ").join(methods), kind=type(obj).__name__,
+                missing=missing[0]))
 
 
 def overfit_one_batch(model, optimizer, X, y, steps) -> np.ndarray:
@@ -120,17 +126,20 @@ def lr_range_test(model, optimizer, batches, lr_min, lr_max, divergence_factor=4
     """
     _trainable(model, optimizer)
     if not isinstance(batches, (list, tuple)):
-        raise TypeError(f"batches must be a list of (X, y) mini-batches, got {type(batches).__name__}")
+        raise TypeError(_("batches must be a list of (X, y) mini-batches, got {kind}").format(
+            kind=type(batches).__name__))
     if len(batches) < 2:
-        raise ValueError(f"batches must hold at least 2 mini-batches (one per learning rate), "
-                         f"got {len(batches)}")
+        raise ValueError(_("batches must hold at least 2 mini-batches (one per learning rate), "
+                           "got {count}").format(count=len(batches)))
     lr_min = arguments.positive(lr_min, "lr_min")
     lr_max = arguments.positive(lr_max, "lr_max")
     if lr_max <= lr_min:
-        raise ValueError(f"lr_max must be > lr_min, got lr_min={lr_min}, lr_max={lr_max}")
+        raise ValueError(_("lr_max must be > lr_min, got lr_min={lr_min}, lr_max={lr_max}").format(
+            lr_min=lr_min, lr_max=lr_max))
     divergence_factor = arguments.positive(divergence_factor, "divergence_factor")
     if divergence_factor <= 1:
-        raise ValueError(f"divergence_factor must be > 1, got {divergence_factor}")
+        raise ValueError(_("divergence_factor must be > 1, got {got}").format(
+            got=divergence_factor))
     n = len(batches)
     lrs, losses = [], []
     for k, (xb, yb) in enumerate(batches):
@@ -156,7 +165,7 @@ def early_stopping(val_losses, patience, min_delta=0.0) -> tuple[int, int | None
     """
     losses = arguments.as_array(val_losses, "val_losses", ndim=1, finite=False)
     if losses.size == 0:
-        raise ValueError("val_losses must hold at least one epoch's loss, got none")
+        raise ValueError(_("val_losses must hold at least one epoch's loss, got none"))
     patience = arguments.integer(patience, "patience", minimum=1)
     min_delta = arguments.non_negative(min_delta, "min_delta")
     best, best_epoch, waited = math.inf, 0, 0

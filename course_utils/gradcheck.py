@@ -14,14 +14,16 @@ from typing import Callable
 import numpy as np
 
 from . import arguments
+from .i18n import _
 
 __all__ = ["numerical_gradient", "relative_error", "check_gradient"]
 
 
-def _scalar_output(value, where: str) -> float:
+def _scalar_output(value, entry: int) -> float:
     out = np.asarray(value, dtype=np.float64)
     if out.size != 1:
-        raise ValueError(f"f must return a single number (the loss), got shape {out.shape} {where}")
+        raise ValueError(_("f must return a single number (the loss), got shape {shape} at entry "
+                           "{entry}").format(shape=out.shape, entry=entry))
     return float(out.reshape(()))
 
 
@@ -39,7 +41,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-5) -> 
     Cost: 2·x.size calls of f.
     """
     if not callable(f):
-        raise TypeError(f"f must be a callable returning a number, got {type(f).__name__}")
+        raise TypeError(_("f must be a callable returning a number, got {kind}").format(
+            kind=type(f).__name__))
     h = arguments.positive(h, "h")
     point = np.array(arguments.as_array(x, "x"), dtype=np.float64, copy=True)
     flat = point.reshape(-1)  # a view into the private copy: writes move the point f sees
@@ -47,9 +50,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-5) -> 
     for i in range(point.size):
         original = flat[i]
         flat[i] = original + h
-        f_plus = _scalar_output(f(point), f"at entry {i}")
+        f_plus = _scalar_output(f(point), i)
         flat[i] = original - h
-        f_minus = _scalar_output(f(point), f"at entry {i}")
+        f_minus = _scalar_output(f(point), i)
         flat[i] = original
         grad[i] = (f_plus - f_minus) / (2 * h)
     return grad.reshape(point.shape)
@@ -79,7 +82,8 @@ def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarra
                    x, h: float = 1e-5) -> float:
     """``relative_error(grad_f(x), numerical_gradient(f, x, h))``; ``x`` is left unchanged."""
     if not callable(grad_f):
-        raise TypeError(f"grad_f must be a callable returning an array, got {type(grad_f).__name__}")
+        raise TypeError(_("grad_f must be a callable returning an array, got {kind}").format(
+            kind=type(grad_f).__name__))
     numeric = numerical_gradient(f, x, h)
     analytic = arguments.as_array(grad_f(np.array(x, dtype=np.float64, copy=True)), "grad_f(x)")
     arguments.same_shape(numeric, analytic, "x", "grad_f(x)")

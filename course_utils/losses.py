@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import arguments
+from .i18n import _
 
 __all__ = [
     "mse",
@@ -55,46 +56,51 @@ def _pair(pred, target, pred_name: str, target_name: str) -> tuple[np.ndarray, n
     # No broadcasting: (N, 1) against (N,) silently gives an (N, N) loss, the classic bug.
     arguments.same_shape(p, t, pred_name, target_name)
     if p.size == 0:
-        raise ValueError(f"{pred_name} must not be empty, got shape {p.shape}")
+        raise ValueError(_("{name} must not be empty, got shape {shape}").format(name=pred_name,
+                                                                                  shape=p.shape))
     return p, t
 
 
 def _in_unit_interval(x: np.ndarray, name: str) -> None:
     if np.any((x < 0) | (x > 1)):
-        raise ValueError(f"{name} must lie in [0, 1], got values from {x.min():.6g} to {x.max():.6g}")
+        raise ValueError(_("{name} must lie in [0, 1], got values from {low} to {high}").format(
+            name=name, low=f"{x.min():.6g}", high=f"{x.max():.6g}"))
 
 
 def _axis(axis, ndim: int) -> int:
     axis = arguments.integer(axis, "axis")
     if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise ValueError(f"axis must be in [-{max(ndim, 1)}, {max(ndim, 1)}) for an array with "
-                         f"{ndim} dimension(s), got {axis}")
+        raise ValueError(_("axis must be in [-{n}, {n}) for an array with {ndim} dimension(s), "
+                           "got {got}").format(n=max(ndim, 1), ndim=ndim, got=axis))
     return axis
 
 
 def _logits_2d(logits) -> np.ndarray:
     z = arguments.as_array(logits, "logits", ndim=2)
     if z.shape[0] == 0 or z.shape[1] == 0:
-        raise ValueError(f"logits must have shape (N, C) with N, C >= 1, got shape {z.shape}")
+        raise ValueError(_("logits must have shape (N, C) with N, C >= 1, got shape {shape}"
+                           ).format(shape=z.shape))
     return z
 
 
 def _class_indices(labels, num_classes: int, n: int | None = None) -> np.ndarray:
     """Integer labels of shape (N,) with every entry in [0, num_classes)."""
     if isinstance(labels, (str, bytes)) or labels is None:
-        raise TypeError(f"labels must be an array of integer class indices, got {type(labels).__name__}")
+        raise TypeError(_("labels must be an array of integer class indices, got {kind}").format(
+            kind=type(labels).__name__))
     y = np.asarray(labels)
     if y.ndim != 1:
-        raise ValueError(f"labels must have shape (N,), got shape {y.shape}")
+        raise ValueError(_("labels must have shape (N,), got shape {shape}").format(shape=y.shape))
     if y.dtype == bool or y.dtype.kind not in "iu":
-        raise TypeError(f"labels must hold integer class indices (dtype int), got dtype {y.dtype}; "
-                        "for soft targets pass probability rows of shape (N, C)")
+        raise TypeError(_("labels must hold integer class indices (dtype int), got dtype {dtype}; "
+                          "for soft targets pass probability rows of shape (N, C)").format(
+            dtype=y.dtype))
     if n is not None and y.shape[0] != n:
-        raise ValueError(f"labels must have one entry per row of logits: logits has {n} rows, "
-                         f"labels has {y.shape[0]} entries")
+        raise ValueError(_("labels must have one entry per row of logits: logits has {rows} rows, "
+                           "labels has {entries} entries").format(rows=n, entries=y.shape[0]))
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"labels must be class indices in [0, {num_classes}), got values from "
-                         f"{y.min()} to {y.max()}")
+        raise ValueError(_("labels must be class indices in [0, {classes}), got values from {low} "
+                           "to {high}").format(classes=num_classes, low=y.min(), high=y.max()))
     return y.astype(np.int64, copy=False)
 
 
@@ -106,12 +112,14 @@ def _targets(labels, z: np.ndarray) -> np.ndarray:
     y = arguments.as_array(labels, "labels", ndim=2)
     arguments.same_shape(z, y, "logits", "labels")
     if np.any(y < 0):
-        raise ValueError(f"labels given as probability rows must be >= 0, got a minimum of {y.min():.6g}")
+        raise ValueError(_("labels given as probability rows must be >= 0, got a minimum of "
+                           "{low}").format(low=f"{y.min():.6g}"))
     row_sums = y.sum(axis=1)
     if np.any(np.abs(row_sums - 1) > _ROW_SUM_TOL):
         worst = int(np.argmax(np.abs(row_sums - 1)))
-        raise ValueError(f"labels given as probability rows must sum to 1 along axis 1, row {worst} "
-                         f"sums to {row_sums[worst]:.6g}")
+        raise ValueError(_("labels given as probability rows must sum to 1 along axis 1, row "
+                           "{row} sums to {total}").format(row=worst,
+                                                           total=f"{row_sums[worst]:.6g}"))
     return y
 
 

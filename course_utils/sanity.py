@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import optim
+from .i18n import _
 from .gradcheck import numerical_gradient, relative_error
 
 __all__ = ["check_dense_backward", "check_adam_step"]
@@ -32,7 +33,8 @@ _ADAM_SETTINGS = ((1e-3, 0.9, 0.999, 1e-8), (0.05, 0.7, 0.9, 0.1))
 
 def _callable(f, name: str) -> None:
     if not callable(f):
-        raise TypeError(f"{name} must be a function, got {type(f).__name__}")
+        raise TypeError(_("{name} must be a function, got {kind}").format(name=name,
+                                                                           kind=type(f).__name__))
 
 
 def check_dense_backward(backward, seed: int = 0, tol: float = 1e-6) -> bool:

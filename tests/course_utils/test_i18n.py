@@ -196,3 +196,12 @@ def test_check_names_each_broken_translation(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n, "LOCALE", tmp_path)
     assert i18n.check() == ["pt_BR: placeholders differ from the English in 'failed: {why}'",
                             "es: untranslated 'passed'"]
+
+
+def test_a_wrong_label_array_is_explained_in_spanish():
+    from course_utils import losses
+
+    i18n.set_language("es")
+    with pytest.raises(ValueError, match=r"^labels debe tener una entrada por fila de logits: "
+                                         r"logits tiene 2 filas, labels tiene 3 entradas$"):
+        losses.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
