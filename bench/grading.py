@@ -10,7 +10,8 @@ shuffle (so every size keeps the same proportions, and every run the same class)
                into ``+`` (else ``+`` into ``-``, else ``*`` into ``/``) (1 in 8);
 - ``blank``    the release as handed out: ``raise NotImplementedError()`` everywhere (1 in 8).
 
-The same submissions are then graded four ways, one after the other, each timed as a whole:
+The same submissions are then graded four ways, one after the other, each timed as a whole,
+in ``rounds`` rounds (default 3: the rows are medians):
 
 1. ``python -m autograder grade SUBMISSIONS --jobs J`` (sandboxed, parallel), as a subprocess;
 2. plain ``nbgrader autograde ASSIGNMENT`` per assignment, one after another (its own course
@@ -32,6 +33,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -265,14 +267,8 @@ def with_load(fn, *args):
     return result, (load, os.getloadavg()[0])
 
 
-def run(source: Path, work: Path, students: int = 2, jobs: int = 2, seed: int = 0,
-        log=print) -> dict:
-    work = work.resolve()
-    shutil.rmtree(work, ignore_errors=True)
-    course, kinds = build_class(source, work, students, seed)
-    n = len(kinds)
-    log(f"  grading: class of {students} students × {len(course)} notebooks = {n} submissions "
-        f"({dict(Counter(kinds.values()))})")
+def one_round(course, source: Path, work: Path, jobs: int, log) -> dict:
+    """The four ways, one after the other, on the same class: their wall times and loads."""
     (ours, grades), ours_load = with_load(grade_ours, source, work, jobs)
     log(f"  grading: python -m autograder grade --jobs {jobs}: {ours:.1f} s, {ours_load}")
     theirs, theirs_load = with_load(grade_nbgrader, course, work)
@@ -281,55 +277,92 @@ def run(source: Path, work: Path, students: int = 2, jobs: int = 2, seed: int = 
     log(f"  grading: nbgrader autograde, {jobs} processes: {parallel:.1f} s, {parallel_load}")
     (bare, bare_times), bare_load = with_load(grade_bare, course, work, jobs)
     log(f"  grading: bare nbclient, {jobs} at a time: {bare:.1f} s, {bare_load}")
+    return {"ours": ours, "grades": grades, "theirs": theirs, "parallel": parallel,
+            "bare": bare, "bare_times": bare_times,
+            "load": {"grader": ours_load, "nbgrader": theirs_load, "bare": bare_load,
+                     "nbgrader_parallel": parallel_load}}
 
-    def used(wall, load):
-        return f"{wall / n:.2f} s per notebook; load {load[0]:.1f} → {load[1]:.1f}"
 
+def _paired(rounds: list[dict], kinds) -> tuple[list[float], Counter, dict, int]:
+    """Per-submission overheads (grader − bare, same round), statuses, scores by kind, and the
+    grader workers killed from outside, over every round."""
     overheads, statuses, by_kind, killed = [], Counter(), defaultdict(list), 0
-    for g in grades:
-        key = (g["student_id"], g["assignment"])
-        statuses[g["status"]] += 1
-        killed += "exit code 137" in g["reason"]
-        if g["status"] == "graded" and key in bare_times and g["seconds"]:
-            overheads.append(float(g["seconds"]) - bare_times[key])
-        if key in kinds and g["score"]:
-            by_kind[kinds[key]].append(float(g["score"]) / float(g["max_score"]))
+    for r in rounds:
+        for g in r["grades"]:
+            key = (g["student_id"], g["assignment"])
+            statuses[g["status"]] += 1
+            killed += "exit code 137" in g["reason"]
+            if g["status"] == "graded" and key in r["bare_times"] and g["seconds"]:
+                overheads.append(float(g["seconds"]) - r["bare_times"][key])
+            if key in kinds and g["score"]:
+                by_kind[kinds[key]].append(float(g["score"]) / float(g["max_score"]))
+    return overheads, statuses, by_kind, killed
+
+
+def run(source: Path, work: Path, students: int = 2, jobs: int = 2, seed: int = 0,
+        log=print, rounds: int = 3) -> dict:
+    """``rounds`` rounds of the four ways (interleaved, so a change of load hits them all);
+    each row is the median over the rounds, each speed-up the median of per-round ratios."""
+    work = work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    course, kinds = build_class(source, work, students, seed)
+    n = len(kinds)
+    log(f"  grading: class of {students} students × {len(course)} notebooks = {n} submissions "
+        f"({dict(Counter(kinds.values()))})")
+    done = [one_round(course, source, work, jobs, log) for _ in range(rounds)]
+    overheads, statuses, by_kind, killed = _paired(done, kinds)
     if not overheads:
         raise RuntimeError(f"no submission was graded (statuses: {dict(statuses)})")
+    rows = _rows(done, n, jobs, overheads, killed)
+    mean_scores = {k: round(sum(v) / len(v), 3) for k, v in sorted(by_kind.items())}
+    last = done[-1]
+    return {"config": {"students": students, "notebooks": len(course), "submissions": n,
+                       "jobs": jobs, "seed": seed, "rounds": rounds,
+                       "mix": dict(Counter(kinds.values()))},
+            "rows": rows, "statuses": dict(statuses), "killed_workers": killed,
+            "load": last["load"], "loads": [r["load"] for r in done],
+            "mean_score_fraction_by_kind": mean_scores,
+            "bare_seconds": {f"{s}/{a}": t for (s, a), t in sorted(last["bare_times"].items())},
+            "grader_seconds": {f"{g['student_id']}/{g['assignment']}": g["seconds"]
+                               for g in last["grades"]}}
+
+
+def _rows(done: list[dict], n: int, jobs: int, overheads: list[float], killed: int) -> list:
+    def col(name):
+        return [r[name] for r in done]
+
+    def used(name, load):
+        loads = [r["load"][load] for r in done]
+        return (f"{statistics.median(col(name)) / n:.2f} s per notebook; load "
+                + ", ".join(f"{a:.1f} → {b:.1f}" for a, b in loads))
+
     # A worker killed from outside (SIGKILL, exit code 137: the OOM killer, or before 81e2747
     # another grader run sharing the slot uids) ends early: the grader's time is then too short
     # and the comparison void.
-    void = f"VOID: {killed} of {n} grader workers were killed from outside" if killed else ""
+    void = f"VOID: {killed} grader workers were killed from outside" if killed else ""
     per = f"{n} notebooks"
-    rows = [
-        row(f"python -m autograder grade --jobs {jobs}: {per}", summarise([ours], "s"),
-            note=used(ours, ours_load) + "; sandboxed; feedback and report included"),
-        row(f"nbgrader autograde, one assignment after another: {per}", summarise([theirs], "s"),
-            note=used(theirs, theirs_load) + "; no feedback pages"),
+    ratio = [r["theirs"] / r["ours"] for r in done]
+    per_core = [r["parallel"] / r["ours"] for r in done]
+    return [
+        row(f"python -m autograder grade --jobs {jobs}: {per}", summarise(col("ours"), "s"),
+            note=used("ours", "grader") + "; sandboxed, warm slots; feedback and report included"),
+        row(f"nbgrader autograde, one assignment after another: {per}",
+            summarise(col("theirs"), "s"), note=used("theirs", "nbgrader") + "; no feedback pages"),
         row(f"nbgrader autograde in {jobs} processes on {jobs} cores: {per}",
-            summarise([parallel], "s"),
-            note=used(parallel, parallel_load) + "; students dealt round-robin"),
-        row(f"bare nbclient, {jobs} at a time, no sandbox: {per}", summarise([bare], "s"),
-            note=used(bare, bare_load)),
-        row("speed-up over sequential nbgrader", summarise([theirs / ours], "×"),
+            summarise(col("parallel"), "s"),
+            note=used("parallel", "nbgrader_parallel") + "; students dealt round-robin"),
+        row(f"bare nbclient, {jobs} at a time, no sandbox: {per}", summarise(col("bare"), "s"),
+            note=used("bare", "bare")),
+        row("speed-up over sequential nbgrader", summarise(ratio, "×"),
             None if killed else TARGET_SPEEDUP, at_least=True, note=void),
         row(f"speed-up over nbgrader in {jobs} processes (per core, same cores)",
-            summarise([parallel / ours], "×"), None if killed else TARGET_PER_CORE,
+            summarise(per_core, "×"), None if killed else TARGET_PER_CORE,
             at_least=True, note=void or "the honest figure: both use the same cores"),
         row("per-notebook overhead over bare nbclient (paired)", summarise(overheads, "s"),
             None if killed else TARGET_OVERHEAD_S,
-            note=void or f"one pair per submission, both {jobs} at a time"),
-        row("grader wall time over bare nbclient, per notebook", summarise([(ours - bare) / n], "s"),
+            note=void or f"one pair per submission and round, both {jobs} at a time"),
+        row("grader wall time over bare nbclient, per notebook",
+            summarise([(r["ours"] - r["bare"]) / n for r in done], "s"),
             note="(grader − bare) / notebooks: adds the run's fixed costs (start-up, "
                  "gradebook, report) to the paired overhead"),
     ]
-    mean_scores = {k: round(sum(v) / len(v), 3) for k, v in sorted(by_kind.items())}
-    return {"config": {"students": students, "notebooks": len(course), "submissions": n,
-                       "jobs": jobs, "seed": seed, "mix": dict(Counter(kinds.values()))},
-            "rows": rows, "statuses": dict(statuses), "killed_workers": killed,
-            "load": {"grader": ours_load, "nbgrader": theirs_load, "bare": bare_load,
-                     "nbgrader_parallel": parallel_load},
-            "mean_score_fraction_by_kind": mean_scores,
-            "bare_seconds": {f"{s}/{a}": t for (s, a), t in sorted(bare_times.items())},
-            "grader_seconds": {f"{g['student_id']}/{g['assignment']}": g["seconds"]
-                               for g in grades}}
