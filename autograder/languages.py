@@ -63,19 +63,27 @@ def edition_source(lang: str, source: Path):
         yield build_edition_source(lang, source, Path(scratch) / lang)
 
 
-def edition_courses(source: Path, english: dict[str, Assignment],
-                    work: Path) -> dict[str, dict[str, Assignment]]:
-    """lang -> the course in that edition, its notebooks written under ``work/<lang>/`` (the
-    feedback pages read the released checksums from them: keep ``work`` for the run); English
-    is ``english``."""
-    courses = {DEFAULT_LANGUAGE: english}
-    for lang in LANGUAGES:
-        if lang != DEFAULT_LANGUAGE:
-            folder = work / lang
+class Editions(dict):
+    """lang -> the course in that edition, built the first time a submission in that language
+    asks for it (``get``); English is the course itself. The notebooks go under ``work/<lang>/``:
+    the feedback pages read the released checksums from them, so keep ``work`` for the run."""
+
+    def __init__(self, source: Path, english: dict[str, Assignment], work: Path):
+        super().__init__({DEFAULT_LANGUAGE: english})
+        self.source, self.work = source, work
+
+    def get(self, lang, default=None):
+        if lang in LANGUAGES and lang not in self:
+            folder = self.work / lang
             if folder.exists():
                 shutil.rmtree(folder)
-            courses[lang] = load_course(build_edition_source(lang, source, folder))
-    return courses
+            self[lang] = load_course(build_edition_source(lang, self.source, folder))
+        return super().get(lang, default)
+
+
+def edition_courses(source: Path, english: dict[str, Assignment], work: Path) -> Editions:
+    """Every edition of the course, each built when first needed (``Editions``)."""
+    return Editions(source, english, work)
 
 
 def release_languages(choice: str) -> tuple[str, ...]:

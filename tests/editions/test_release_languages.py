@@ -78,3 +78,16 @@ def test_make_lab_opens_the_edition_of_LANG(lang, edition):
     assert proc.returncode == 0, proc.stderr
     assert f"-m autograder release --lang {edition} --out release\n" in proc.stdout
     assert f"--notebook-dir=release/{edition} " in proc.stdout
+
+
+def test_an_edition_is_built_only_when_a_submission_needs_it(tmp_path):
+    from autograder.course import load_course
+    from autograder.languages import edition_courses
+
+    english = load_course(FIXTURE_COURSE)
+    editions = edition_courses(FIXTURE_COURSE, english, tmp_path / "editions")
+    assert editions.get("en") is english and not (tmp_path / "editions").exists()
+    spanish = editions.get("es")
+    assert list(spanish) == list(english) and (tmp_path / "editions" / "es").is_dir()
+    assert submission_language(spanish["01_fixture_add"].notebook) == "es"
+    assert editions.get("fr") is None and not (tmp_path / "editions" / "pt_BR").exists()
