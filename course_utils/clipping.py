@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from . import arguments
+from .i18n import _
 
 __all__ = ["total_norm", "clip_grad_norm", "clip_grad_value"]
 
@@ -25,15 +26,16 @@ EPS = 1e-6  # torch's: max_norm / (total_norm + 1e-6)
 
 def _grads(grads) -> list[np.ndarray]:
     if isinstance(grads, (np.ndarray, str, bytes)) or not hasattr(grads, "__len__"):
-        raise TypeError(f"grads must be a list of arrays (one per parameter), got {type(grads).__name__}")
+        raise TypeError(_("grads must be a list of arrays (one per parameter), got {kind}").format(
+            kind=type(grads).__name__))
     return [arguments.as_array(g, f"grads[{i}]") for i, g in enumerate(grads)]
 
 
 def _norm_type(norm_type) -> float:
     norm_type = float(arguments.as_array(norm_type, "norm_type", ndim=0, finite=False))
     if not norm_type > 0:
-        raise ValueError(f"norm_type must be > 0 (2.0 for the Euclidean norm, inf for the "
-                         f"largest entry), got {norm_type}")
+        raise ValueError(_("norm_type must be > 0 (2.0 for the Euclidean norm, inf for the "
+                           "largest entry), got {got}").format(got=norm_type))
     return norm_type
 
 

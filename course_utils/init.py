@@ -28,6 +28,7 @@ import numbers
 import numpy as np
 
 from . import arguments
+from .i18n import _
 
 __all__ = ["fans", "calculate_gain", "xavier_uniform", "xavier_normal", "kaiming_uniform",
            "kaiming_normal", "TorchDraws"]
@@ -46,7 +47,8 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     1 for linear and sigmoid, 5/3 for tanh, √2 for ReLU, √(2/(1 + slope²)) for leaky ReLU
     (slope = ``param``, default 0.01), 3/4 for SELU."""
     if not isinstance(nonlinearity, str):
-        raise TypeError(f"nonlinearity must be a name such as 'relu', got {type(nonlinearity).__name__}")
+        raise TypeError(_("nonlinearity must be a name such as 'relu', got {kind}").format(
+            kind=type(nonlinearity).__name__))
     if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
         return 1.0
     if nonlinearity == "tanh":
@@ -58,8 +60,9 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"nonlinearity must be one of {sorted(_LINEAR + ('sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'))}, "
-                     f"got {nonlinearity!r}")
+    raise ValueError(_("nonlinearity must be one of {choices}, got {got}").format(
+        choices=sorted(_LINEAR + ("sigmoid", "tanh", "relu", "leaky_relu", "selu")),
+        got=repr(nonlinearity)))
 
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -119,25 +122,26 @@ def _normal(rng, std: float, shape) -> np.ndarray:
 
 def _fan(shape, mode) -> int:
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ValueError(_("mode must be 'fan_in' or 'fan_out', got {got}").format(got=repr(mode)))
     fan_in, fan_out = fans(shape)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def _shape(shape) -> tuple[int, ...]:
     if isinstance(shape, (numbers.Integral, np.integer)) or not hasattr(shape, "__len__"):
-        raise TypeError(f"shape must be a tuple such as (fan_out, fan_in), got {type(shape).__name__}")
+        raise TypeError(_("shape must be a tuple such as (fan_out, fan_in), got {kind}").format(
+            kind=type(shape).__name__))
     shape = tuple(arguments.integer(n, f"shape[{i}]", minimum=1) for i, n in enumerate(shape))
     if len(shape) < 2:
-        raise ValueError(f"shape must have at least 2 dimensions (fan_out, fan_in), got {shape}: "
-                         "fan_in and fan_out are not defined for a vector")
+        raise ValueError(_("shape must have at least 2 dimensions (fan_out, fan_in), got {shape}: "
+                           "fan_in and fan_out are not defined for a vector").format(shape=shape))
     return shape
 
 
 def _rng(rng):
     if not callable(getattr(rng, "uniform", None)) or not callable(getattr(rng, "normal", None)):
-        raise TypeError(f"rng must be a np.random.Generator (e.g. np.random.default_rng(0)) or "
-                        f"a TorchDraws, got {type(rng).__name__}")
+        raise TypeError(_("rng must be a np.random.Generator (e.g. np.random.default_rng(0)) or a "
+                          "TorchDraws, got {kind}").format(kind=type(rng).__name__))
     return rng
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from course_utils import arguments, optim
+from course_utils.i18n import _
 
 __all__ = ["Run", "as_rule", "descend"]
 
@@ -56,8 +57,8 @@ def as_rule(step: Callable, like: Callable | None = None) -> Callable:
     if like is None:
         step = unchecked
     elif not callable(step):
-        raise TypeError(f"step must be a function like optim.{reference.__name__}, got "
-                        f"{type(step).__name__}")
+        raise TypeError(_("step must be a function like {reference}, got {kind}").format(
+            reference=f"optim.{reference.__name__}", kind=type(step).__name__))
     params = list(inspect.signature(reference).parameters.values())[2:]  # after w and g
     carried = tuple(p.name for p in params if p.name in _CARRIED)
     slots = [(p.name, _CARRY if p.name in _CARRIED else _STEP if p.name == "t" else
@@ -81,8 +82,9 @@ def as_rule(step: Callable, like: Callable | None = None) -> Callable:
         if not carried and not counts:
             return out, state
         if not isinstance(out, tuple) or len(out) != 1 + len(carried):
-            raise TypeError(f"{rule.__name__} must return (w, {', '.join(carried)}) like "
-                            f"optim.{reference.__name__}, got {type(out).__name__}")
+            raise TypeError(_("{rule} must return {values} like {reference}, got {kind}").format(
+                rule=rule.__name__, values=f"(w, {', '.join(carried)})",
+                reference=f"optim.{reference.__name__}", kind=type(out).__name__))
         new = dict(state)
         new.update(zip(carried, out[1:]))
         if counts:
@@ -174,15 +176,15 @@ def descend(rule: Callable, w, objective: Callable, batches, state=None, *, lr=N
 def _checked(rule, objective, batches, lr, limit) -> list:
     """The arguments of ``descend``, checked once; returns the batches as a sequence."""
     if not callable(rule) or not callable(objective):
-        raise TypeError(f"rule and objective must be functions, got {type(rule).__name__} "
-                        f"and {type(objective).__name__}")
+        raise TypeError(_("rule and objective must be functions, got {rule} and {objective}"
+                          ).format(rule=type(rule).__name__, objective=type(objective).__name__))
     if isinstance(batches, (int, np.integer)):
         batches = [None] * arguments.integer(batches, "batches", minimum=0)
     if lr is not None and len(lr) < len(batches):
-        raise ValueError(f"lr must give one learning rate per step: {len(batches)} steps, got "
-                         f"{len(lr)}")
+        raise ValueError(_("lr must give one learning rate per step: {steps} steps, got {got}"
+                           ).format(steps=len(batches), got=len(lr)))
     if not float(limit) > 0:
-        raise ValueError(f"limit must be > 0, got {limit!r}")
+        raise ValueError(_("{name} must be > 0, got {got}").format(name="limit", got=repr(limit)))
     return batches
 
 
@@ -193,12 +195,12 @@ def _kept_finite(x) -> bool:
 def _per_parameter(params, state) -> list:
     for i, p in enumerate(params):
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise TypeError(f"w[{i}] must be a float numpy array (it is updated in place), got "
-                            f"{type(p).__name__}")
+            raise TypeError(_("{name} must be a float numpy array (it is updated in place), got "
+                              "{kind}").format(name=f"w[{i}]", kind=type(p).__name__))
     if isinstance(state, list):
         if len(state) != len(params):
-            raise ValueError(f"state must hold one dict per parameter: {len(params)} "
-                             f"parameters, got {len(state)}")
+            raise ValueError(_("state must hold one dict per parameter: {count} parameters, got "
+                               "{got}").format(count=len(params), got=len(state)))
         return state
     return [dict(state or {}) for _ in params]
 
@@ -209,8 +211,9 @@ def _update_point(rule, w, dw, state, rate, k):
     next_w, state = rule(w, dw, state)
     next_w = np.asarray(next_w, dtype=np.float64)
     if next_w.shape != w.shape:
-        raise ValueError(f"{getattr(rule, '__name__', 'rule')} must return w with the shape "
-                         f"of w0 {w.shape}, got {next_w.shape} at step {k + 1}")
+        raise ValueError(_("{rule} must return w with the shape of w0 {shape}, got {got} at step "
+                           "{step}").format(rule=getattr(rule, "__name__", "rule"), shape=w.shape,
+                                            got=next_w.shape, step=k + 1))
     return next_w, state
 
 

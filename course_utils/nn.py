@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from . import arguments
+from .i18n import _
 from .losses import cross_entropy, cross_entropy_grad, sigmoid
 
 __all__ = ["Linear", "ReLU", "Sigmoid", "Tanh", "MLP", "count_parameters"]
@@ -28,11 +29,13 @@ __all__ = ["Linear", "ReLU", "Sigmoid", "Tanh", "MLP", "count_parameters"]
 
 def _incoming_gradient(grad_out, shape: tuple[int, ...], name: str, layer: str) -> np.ndarray:
     if shape is None:
-        raise RuntimeError(f"{layer}.backward was called before {layer}.forward: nothing is stored yet")
+        raise RuntimeError(_("{layer}.backward was called before {layer}.forward: nothing is "
+                             "stored yet").format(layer=layer))
     g = arguments.as_array(grad_out, name)
     if g.shape != shape:
-        raise ValueError(f"{name} must have the shape of the last {layer}.forward output {shape}, "
-                         f"got shape {g.shape}")
+        raise ValueError(_("{name} must have the shape of the last {layer}.forward output "
+                           "{shape}, got shape {got}").format(name=name, layer=layer, shape=shape,
+                                                               got=g.shape))
     return g
 
 
@@ -49,8 +52,9 @@ class Linear:
         self.in_features = arguments.integer(in_features, "in_features", minimum=1)
         self.out_features = arguments.integer(out_features, "out_features", minimum=1)
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0), "
-                            f"got {type(rng).__name__}")
+            raise TypeError(_("rng must be a numpy.random.Generator, e.g. "
+                              "np.random.default_rng(0), got {kind}").format(
+                kind=type(rng).__name__))
         bound = 1.0 / np.sqrt(self.in_features)
         self.W = rng.uniform(-bound, bound, size=(self.out_features, self.in_features))
         self.b = rng.uniform(-bound, bound, size=self.out_features)
@@ -72,8 +76,8 @@ class Linear:
         """s = x Wᵀ + b, shape (N, out_features); stores the input x for ∂L/∂W."""
         x = arguments.as_array(x, "x", ndim=2)
         if x.shape[1] != self.in_features:
-            raise ValueError(f"x must have shape (N, {self.in_features}) for this Linear layer, "
-                             f"got shape {x.shape}")
+            raise ValueError(_("x must have shape (N, {width}) for this Linear layer, got shape "
+                               "{shape}").format(width=self.in_features, shape=x.shape))
         self._x = x
         return x @ self.W.T + self.b
 
@@ -164,11 +168,12 @@ _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
 def _layer_sizes(sizes) -> tuple[int, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
-        raise TypeError(f"sizes must be a sequence of layer widths such as (784, 16, 16, 10), "
-                        f"got {type(sizes).__name__}")
+        raise TypeError(_("sizes must be a sequence of layer widths such as (784, 16, 16, 10), "
+                          "got {kind}").format(kind=type(sizes).__name__))
     widths = tuple(arguments.integer(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes))
     if len(widths) < 2:
-        raise ValueError(f"sizes must list at least an input and an output width, got {widths}")
+        raise ValueError(_("sizes must list at least an input and an output width, got "
+                           "{widths}").format(widths=widths))
     return widths
 
 
@@ -196,9 +201,11 @@ class MLP:
     def __init__(self, sizes, activation: str = "relu", seed: int = 0):
         self.sizes = _layer_sizes(sizes)
         if not isinstance(activation, str):
-            raise TypeError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {type(activation).__name__}")
+            raise TypeError(_("activation must be one of {choices}, got {got}").format(
+                choices=sorted(_ACTIVATIONS), got=type(activation).__name__))
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+            raise ValueError(_("activation must be one of {choices}, got {got}").format(
+                choices=sorted(_ACTIVATIONS), got=repr(activation)))
         self.activation = activation
         rng = np.random.default_rng(arguments.integer(seed, "seed", minimum=0))
         self.layers: list = []
@@ -218,7 +225,8 @@ class MLP:
         stores what its backward needs, so call ``backward`` after the matching ``forward``."""
         X = arguments.as_array(X, "X", ndim=2)
         if X.shape[1] != self.sizes[0]:
-            raise ValueError(f"X must have shape (N, {self.sizes[0]}), got shape {X.shape}")
+            raise ValueError(_("X must have shape (N, {width}), got shape {shape}").format(
+                width=self.sizes[0], shape=X.shape))
         out = X
         for layer in self.layers:
             out = layer.forward(out)
@@ -248,8 +256,8 @@ class MLP:
         predicted = self.predict(X)
         labels = np.asarray(labels)
         if labels.shape != predicted.shape:
-            raise ValueError(f"labels must have shape {predicted.shape} (one class per row of X), "
-                             f"got shape {labels.shape}")
+            raise ValueError(_("labels must have shape {shape} (one class per row of X), got shape "
+                               "{got}").format(shape=predicted.shape, got=labels.shape))
         return float(np.mean(predicted == labels))
 
     def __repr__(self) -> str:

@@ -32,6 +32,7 @@ import inspect
 import numpy as np
 
 from . import arguments
+from .i18n import _
 
 __all__ = ["sgd_step", "momentum_step", "ema_momentum_step", "nesterov_step",
            "sutskever_momentum_step", "adagrad_step", "rmsprop_step", "adam_step", "adamw_step",
@@ -78,7 +79,8 @@ def _checked(rule):
             elif name in _SCALARS:
                 values[name] = _SCALARS[name](value, name)
             elif name == "bias_correction" and not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"bias_correction must be True or False, got {value!r}")
+                raise TypeError(_("{name} must be True or False, got {got}").format(
+                    name="bias_correction", got=repr(value)))
         return rule(*bound.args, **bound.kwargs)
 
     _MATH[checked_rule] = rule
@@ -236,7 +238,8 @@ def unchecked(rule):
     (the classes in ``optimizers``, ``course_utils.loop``, the explorers).
     """
     if not callable(rule) or rule not in _MATH:
-        raise TypeError(f"rule must be one of the pure rules of course_utils.optim, got {rule!r}")
+        raise TypeError(_("rule must be one of the pure rules of course_utils.optim, got {got}"
+                          ).format(got=repr(rule)))
     return _MATH[rule]
 
 

@@ -12,31 +12,33 @@ import abc
 import numpy as np
 
 from . import arguments
+from .i18n import _
 from .optim import momentum_step, nesterov_step, rmsprop_step, sgd_step, unchecked
 
 def _check_params(params) -> list[np.ndarray]:
     if isinstance(params, (np.ndarray, str, bytes)) or not hasattr(params, "__iter__"):
-        raise TypeError(f"params must be a list of numpy arrays (wrap a single array as [w]), "
-                        f"got {type(params).__name__}")
+        raise TypeError(_("params must be a list of numpy arrays (wrap a single array as [w]), "
+                          "got {kind}").format(kind=type(params).__name__))
     params = list(params)
     if not params:
-        raise ValueError("params is empty: give the optimizer at least one array to update")
+        raise ValueError(_("params is empty: give the optimizer at least one array to update"))
     for i, p in enumerate(params):
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            what = f"an array of dtype {p.dtype}" if isinstance(p, np.ndarray) else type(p).__name__
-            raise TypeError(f"params[{i}] must be a float numpy array (it is updated in place), "
-                            f"got {what}")
+            what = (_("an array of dtype {dtype}").format(dtype=p.dtype)
+                    if isinstance(p, np.ndarray) else type(p).__name__)
+            raise TypeError(_("{name} must be a float numpy array (it is updated in place), got "
+                              "{kind}").format(name=f"params[{i}]", kind=what))
         arguments.as_array(p, f"params[{i}]")
         for j, q in enumerate(params[:i]):
             if np.shares_memory(p, q):
-                raise ValueError(f"params[{i}] shares memory with params[{j}]: it would be "
-                                 "updated twice per step")
+                raise ValueError(_("{name} shares memory with {other}: it would be updated twice "
+                                   "per step").format(name=f"params[{i}]", other=f"params[{j}]"))
     return params
 
 
 def _check_betas(betas) -> tuple[float, float]:
     if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        raise TypeError(_("betas must be a pair (beta1, beta2), got {got}").format(got=repr(betas)))
     return (arguments.in_unit_interval(betas[0], "betas[0]"),
             arguments.in_unit_interval(betas[1], "betas[1]"))
 
@@ -73,11 +75,11 @@ class Optimizer(abc.ABC):
 
     def _check_grads(self, grads) -> list[np.ndarray]:
         if isinstance(grads, (np.ndarray, str, bytes)) or not hasattr(grads, "__len__"):
-            raise TypeError(f"grads must be a list of arrays, one per parameter, got "
-                            f"{type(grads).__name__}")
+            raise TypeError(_("grads must be a list of arrays, one per parameter, got {kind}"
+                              ).format(kind=type(grads).__name__))
         if len(grads) != len(self.params):
-            raise ValueError(f"grads must hold one array per parameter: {len(self.params)} "
-                             f"params, got {len(grads)} grads")
+            raise ValueError(_("grads must hold one array per parameter: {count} params, got "
+                               "{got} grads").format(count=len(self.params), got=len(grads)))
         checked = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
             g = arguments.as_array(g, f"grads[{i}]")
@@ -116,10 +118,12 @@ class SGD(Optimizer):
         self.dampening = arguments.in_unit_interval(dampening, "dampening", include_one=True)
         self.weight_decay = arguments.non_negative(weight_decay, "weight_decay")
         if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+            raise TypeError(_("{name} must be True or False, got {got}").format(
+                name="nesterov", got=repr(nesterov)))
         if nesterov and (self.momentum == 0 or self.dampening != 0):
-            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0 (as torch), got "
-                             f"momentum={self.momentum}, dampening={self.dampening}")
+            raise ValueError(_("nesterov=True needs momentum > 0 and dampening = 0 (as torch), got "
+                               "momentum={momentum}, dampening={dampening}").format(
+                momentum=self.momentum, dampening=self.dampening))
         self.nesterov = bool(nesterov)
 
     def _update(self, w, g, state):

@@ -80,7 +80,8 @@ def _quadratic(max_curvature, min_curvature, steps, tolerance):
     lam_max = arguments.positive(max_curvature, "max_curvature")
     lam_min = lam_max if min_curvature is None else arguments.positive(min_curvature, "min_curvature")
     if lam_min > lam_max:
-        raise ValueError(f"min_curvature must be <= max_curvature, got {lam_min} > {lam_max}")
+        raise ValueError(_("min_curvature must be <= max_curvature, got {low} > {high}").format(
+            low=lam_min, high=lam_max))
     return lam_max, lam_min, arguments.integer(steps, "steps", minimum=1), check_tolerance(tolerance)
 
 
@@ -88,7 +89,8 @@ def check_tolerance(tolerance) -> float:
     """``tolerance`` as a float in (0, 1), or ValueError naming it."""
     tolerance = arguments.positive(tolerance, "tolerance")
     if tolerance >= 1:
-        raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
+        raise ValueError(_("{name} must be in {interval}, got {got}").format(
+            name="tolerance", interval="(0, 1)", got=tolerance))
     return tolerance
 
 
@@ -111,10 +113,12 @@ def classify_regime(path, landscape: landscapes.Landscape, tolerance: float = 0.
     theory of ``quadratic_regime`` in 1-D.
     """
     if not isinstance(landscape, landscapes.Landscape):
-        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
+        raise TypeError(_("landscape must be a Landscape, got {kind}").format(
+            kind=type(landscape).__name__))
     path = arguments.as_array(path, "path", ndim=(1, 2), finite=False)
     if path.shape[0] < 2:
-        raise ValueError(f"path must hold at least 2 points (w_0 and w_1), got shape {path.shape}")
+        raise ValueError(_("path must hold at least 2 points (w_0 and w_1), got shape {shape}"
+                           ).format(shape=path.shape))
     tolerance = check_tolerance(tolerance)
     points = path.reshape(path.shape[0], -1)
     if not np.all(np.isfinite(points)):

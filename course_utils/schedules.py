@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from course_utils import arguments
+from course_utils.i18n import _
 
 __all__ = [
     "step_lr",
@@ -46,20 +47,21 @@ Schedule = Callable[[int | np.ndarray], float | np.ndarray]
 def _steps(t) -> tuple[np.ndarray, bool]:
     """Return ``t`` as an int64 array and whether it was a scalar; steps are integers >= 0."""
     if isinstance(t, bool) or isinstance(t, (str, bytes)) or t is None:
-        raise TypeError(f"t must be a non-negative integer step or an integer array, got {t!r}"[:120])
+        raise TypeError(_("t must be a non-negative integer step or an integer array, got {got}"
+                          ).format(got=repr(t))[:120])
     if isinstance(t, (numbers.Integral, np.integer)):
         steps, scalar = np.asarray(int(t), dtype=np.int64), True
     else:
         steps = np.asarray(t)
         scalar = steps.ndim == 0
         if steps.dtype.kind not in "iu":
-            raise TypeError(
-                f"t must be a non-negative integer step or an integer array (steps count 0, 1, 2, "
-                f"...), got {'dtype ' + str(steps.dtype) if steps.ndim else repr(t)}"
-            )
+            raise TypeError(_("t must be a non-negative integer step or an integer array (steps "
+                              "count 0, 1, 2, ...), got {got}").format(
+                got=f"dtype {steps.dtype}" if steps.ndim else repr(t)))
         steps = steps.astype(np.int64)
     if np.any(steps < 0):
-        raise ValueError(f"t must be >= 0 (the first step is t = 0), got min {int(steps.min())}")
+        raise ValueError(_("t must be >= 0 (the first step is t = 0), got min {got}").format(
+            got=int(steps.min())))
     return steps, scalar
 
 
@@ -71,7 +73,7 @@ def _factor(x, name: str, *, allow_zero: bool) -> float:
     """A multiplicative factor in (0, 1] (or [0, 1]), as torch's LinearLR requires."""
     x = arguments.non_negative(x, name) if allow_zero else arguments.positive(x, name)
     if x > 1:
-        raise ValueError(f"{name} must be <= 1, got {x}")
+        raise ValueError(_("{name} must be <= 1, got {got}").format(name=name, got=x))
     return x
 
 
@@ -117,7 +119,8 @@ def cosine_lr(t, lr0: float, total_steps: int, lr_min: float = 0.0) -> float | n
     total_steps = arguments.integer(total_steps, "total_steps", minimum=1)
     lr_min = arguments.non_negative(lr_min, "lr_min")
     if lr_min > lr0:
-        raise ValueError(f"lr_min must be <= lr0 (it is where the rate ends), got lr_min={lr_min} > lr0={lr0}")
+        raise ValueError(_("lr_min must be <= lr0 (it is where the rate ends), got lr_min={lr_min} > "
+                           "lr0={lr0}").format(lr_min=lr_min, lr0=lr0))
     return _out(lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(math.pi * steps / total_steps)), scalar)
 
 
@@ -195,7 +198,8 @@ def with_warmup(schedule: Schedule, warmup_steps: int, start_factor: float = 0.1
         A function of t (scalar or integer array), like the schedules in this module.
     """
     if not callable(schedule):
-        raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
+        raise TypeError(_("schedule must be a function of the step t, got {kind}").format(
+            kind=type(schedule).__name__))
     warmup_steps = arguments.integer(warmup_steps, "warmup_steps", minimum=1)
     start_factor = _factor(start_factor, "start_factor", allow_zero=True)
 
@@ -217,7 +221,8 @@ def lr_curve(schedule: Schedule, n_steps: int) -> np.ndarray:
     which are called once per step.
     """
     if not callable(schedule):
-        raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
+        raise TypeError(_("schedule must be a function of the step t, got {kind}").format(
+            kind=type(schedule).__name__))
     n_steps = arguments.integer(n_steps, "n_steps", minimum=1)
     steps = np.arange(n_steps)
     try:

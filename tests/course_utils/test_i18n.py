@@ -205,3 +205,16 @@ def test_a_wrong_label_array_is_explained_in_spanish():
     with pytest.raises(ValueError, match=r"^labels debe tener una entrada por fila de logits: "
                                          r"logits tiene 2 filas, labels tiene 3 entradas$"):
         losses.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
+def test_a_students_rule_returning_the_wrong_thing_is_told_in_portuguese():
+    from course_utils import loop, optim
+
+    def my_momentum(w, g, v, lr, beta):   # forgot to return the velocity
+        return w - lr * g
+
+    i18n.set_language("pt_BR")
+    rule = loop.as_rule(my_momentum, like=optim.momentum_step)
+    with pytest.raises(TypeError, match=r"^my_momentum deve retornar \(w, v\) como "
+                                        r"optim.momentum_step, veio ndarray$"):
+        rule(np.zeros(2), np.ones(2), {"lr": 0.1, "beta": 0.9})
