@@ -113,7 +113,8 @@ def check_catalog(lang: str, domain: str, notebook, i18n: Path,
             for what in _translation_problems(unit.kind, unit.source, entry.string):
                 problem(unit.cell_id, what)
     for gone in sorted(set(entries) - {u.cell_id for u in found}):
-        problem(gone, "stale: no such cell in the English notebook (run python -m editions extract)")
+        problem(gone, "stale: no such cell in the English notebook "
+                "(run python -m editions extract)")
     return problems, todo
 
 

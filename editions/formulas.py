@@ -16,8 +16,8 @@ from collections import Counter
 
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?\1")
 # $$…$$ first, then $…$ that neither starts nor ends with a space (so "costs $5 and $6" is text)
-_MATH = re.compile(r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$|(?<![\\$])\$(?P<inline>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)",
-                   re.S)
+_MATH = re.compile(r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$"
+                   r"|(?<![\\$])\$(?P<inline>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)", re.S)
 _PROSE = re.compile(r"\\(?:text|textrm|textit|textbf|mbox)\s*\{(?:[^{}]|\{[^{}]*\})*\}")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\S")
 
