@@ -86,6 +86,7 @@ def test_the_same_answers_get_the_same_score_in_every_edition(graded):
     for name in {t for _, t in tests}:
         assert len({tests[(s, name)]["passed"] for s in STUDENTS}) == 1, name
     assert tests[("ana", "test_gd_step_1d")]["passed"] == "0"
+    assert {rows[s]["flags"] for s in STUDENTS} == {""}    # no edition looks tampered with
 
 
 def test_the_named_mistake_comes_back_in_the_students_language(graded):
