@@ -12,6 +12,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from course_utils import arguments
+from course_utils.i18n import _
 
 __all__ = [
     "minibatches",
@@ -29,10 +30,11 @@ def _generator(rng, name: str = "rng") -> np.random.Generator:
         return rng
     if rng is None or (isinstance(rng, (numbers.Integral, np.integer)) and not isinstance(rng, bool)):
         if rng is not None and rng < 0:
-            raise ValueError(f"{name} must be a non-negative seed, got {rng}")
+            raise ValueError(_("{name} must be a non-negative seed, got {got}").format(name=name,
+                                                                                        got=rng))
         return np.random.default_rng(rng)
-    raise TypeError(f"{name} must be a np.random.Generator, an int seed or None, got "
-                    f"{type(rng).__name__}")
+    raise TypeError(_("{name} must be a np.random.Generator, an int seed or None, got {kind}"
+                      ).format(name=name, kind=type(rng).__name__))
 
 
 def minibatches(X, y, batch_size: int, rng=None, shuffle: bool = True
@@ -62,22 +64,25 @@ def minibatches(X, y, batch_size: int, rng=None, shuffle: bool = True
     ...         ...
     """
     if isinstance(X, (str, bytes)) or X is None:
-        raise TypeError(f"X must be an array of samples, got {type(X).__name__}")
+        raise TypeError(_("X must be an array of samples, got {kind}").format(
+            kind=type(X).__name__))
     if isinstance(y, (str, bytes)) or y is None:
-        raise TypeError(f"y must be an array of targets, got {type(y).__name__}")
+        raise TypeError(_("y must be an array of targets, got {kind}").format(
+            kind=type(y).__name__))
     X, y = np.asarray(X), np.asarray(y)
-    if X.ndim == 0:
-        raise ValueError("X must have at least 1 dimension (samples along axis 0), got a scalar")
-    if y.ndim == 0:
-        raise ValueError("y must have at least 1 dimension (samples along axis 0), got a scalar")
+    for name, array in (("X", X), ("y", y)):
+        if array.ndim == 0:
+            raise ValueError(_("{name} must have at least 1 dimension (samples along axis 0), got "
+                               "a scalar").format(name=name))
     if len(X) != len(y):
-        raise ValueError(f"y must have one target per sample of X: X has {len(X)} samples, "
-                         f"y has {len(y)}")
+        raise ValueError(_("y must have one target per sample of X: X has {samples} samples, y "
+                           "has {targets}").format(samples=len(X), targets=len(y)))
     if len(X) == 0:
-        raise ValueError("X must contain at least one sample, got 0")
+        raise ValueError(_("X must contain at least one sample, got 0"))
     batch_size = arguments.integer(batch_size, "batch_size", minimum=1)
     if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be True or False, got {type(shuffle).__name__}")
+        raise TypeError(_("{name} must be True or False, got {got}").format(
+            name="shuffle", got=type(shuffle).__name__))
     # Resolve the rng before the first yield so a bad rng fails at the call, not mid-loop.
     order = _generator(rng).permutation(len(X)) if shuffle else np.arange(len(X))
     return _batches(X, y, order, batch_size)
@@ -118,8 +123,8 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> DigitsSplit:
 
     test_fraction = arguments.positive(test_fraction, "test_fraction")
     if test_fraction >= 1:
-        raise ValueError(f"test_fraction must be < 1 (some samples must be left to train on), "
-                         f"got {test_fraction}")
+        raise ValueError(_("test_fraction must be < 1 (some samples must be left to train on), "
+                           "got {got}").format(got=test_fraction))
     seed = arguments.integer(seed, "seed", minimum=0)
     digits = sklearn_digits()
     X = digits.data.astype(np.float64) / 16.0
@@ -155,10 +160,11 @@ def make_linear_regression(n: int = 100, noise: float = 0.5, seed: int = 0, w_tr
     w_true = arguments.as_array(w_true, "w_true", ndim=(0, 1))
     b_true = float(arguments.as_array(b_true, "b_true", ndim=0))
     if not (isinstance(x_range, (tuple, list)) and len(x_range) == 2):
-        raise TypeError(f"x_range must be a pair (low, high), got {x_range!r}"[:100])
+        raise TypeError(_("x_range must be a pair (low, high), got {got}").format(
+            got=repr(x_range))[:100])
     low, high = (float(arguments.as_array(v, "x_range", ndim=0)) for v in x_range)
     if not low < high:
-        raise ValueError(f"x_range must have low < high, got {x_range}")
+        raise ValueError(_("x_range must have low < high, got {got}").format(got=x_range))
     rng = np.random.default_rng(seed)
     x = rng.uniform(low, high, size=(n,) + w_true.shape)
     y = (x * w_true if w_true.ndim == 0 else x @ w_true) + b_true + noise * rng.standard_normal(n)
@@ -180,7 +186,8 @@ def least_squares(x, y) -> tuple[float | np.ndarray, float]:
     x = arguments.as_array(x, "x", ndim=(1, 2))
     y = arguments.as_array(y, "y", ndim=1)
     if len(x) != len(y):
-        raise ValueError(f"y must have one target per sample of x: x has {len(x)}, y has {len(y)}")
+        raise ValueError(_("y must have one target per sample of x: x has {samples}, y has "
+                           "{targets}").format(samples=len(x), targets=len(y)))
     design = np.column_stack([x.reshape(len(x), -1), np.ones(len(x))])
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     w = float(coef[0]) if x.ndim == 1 else coef[:-1]

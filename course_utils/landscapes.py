@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from course_utils import arguments, loop, optim
+from course_utils.i18n import _
 
 __all__ = [
     "Landscape",
@@ -70,8 +71,9 @@ class Landscape:
         # Diverged runs produce inf/NaN points; plots still evaluate them, so no finite check.
         w = arguments.as_array(w, name, finite=False)
         if self.dim > 1 and (w.ndim == 0 or w.shape[-1] != self.dim):
-            raise ValueError(f"{name} must have {self.dim} coordinates on its last axis for "
-                             f"{self.name}, got shape {w.shape}")
+            raise ValueError(_("{name} must have {dim} coordinates on its last axis for "
+                               "{landscape}, got shape {shape}").format(
+                name=name, dim=self.dim, landscape=self.name, shape=w.shape))
         return w
 
     def value(self, w) -> float | np.ndarray:
@@ -92,7 +94,8 @@ class Landscape:
     def grid(self, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(W1, W2, F)`` on an n×n grid over the view window, for ``contour`` (2-D only)."""
         if self.dim != 2:
-            raise ValueError(f"grid needs a 2-D landscape; {self.name} has dim={self.dim}")
+            raise ValueError(_("grid needs a 2-D landscape; {landscape} has dim={dim}").format(
+                landscape=self.name, dim=self.dim))
         n = arguments.integer(n, "n", minimum=2)
         W1, W2 = np.meshgrid(np.linspace(*self.xlim, n), np.linspace(*self.ylim, n))
         return W1, W2, self.f(np.stack([W1, W2], axis=-1))
@@ -137,7 +140,8 @@ def quadratic_bowl(condition_number: float = 10.0, lambda_min: float = 1.0,
     """
     kappa = arguments.positive(condition_number, "condition_number")
     if kappa < 1:
-        raise ValueError(f"condition_number must be >= 1 (it is λ_max / λ_min), got {kappa}")
+        raise ValueError(_("condition_number must be >= 1 (it is λ_max / λ_min), got {got}"
+                           ).format(got=kappa))
     lambda_min = arguments.positive(lambda_min, "lambda_min")
     angle = float(arguments.as_array(angle, "angle", ndim=0))
     c, s = math.cos(angle), math.sin(angle)
@@ -247,8 +251,8 @@ def double_well(tilt: float = 0.5) -> Landscape:
     """
     tilt = float(arguments.as_array(tilt, "tilt", ndim=0))
     if not 0 < abs(tilt) < 8 / (3 * math.sqrt(3)):
-        raise ValueError(f"tilt must satisfy 0 < |tilt| < 1.539 for two minima of different "
-                         f"depth, got {tilt}")
+        raise ValueError(_("tilt must satisfy 0 < |tilt| < 1.539 for two minima of different "
+                           "depth, got {got}").format(got=tilt))
 
     def f(w):
         return w ** 4 - 2 * w ** 2 + tilt * w
@@ -291,8 +295,8 @@ def run_optimizer(step_fn: Callable, w0, n_steps: int, state=None) -> np.ndarray
         float64 array of shape (n_steps + 1, *w0.shape); row 0 is w0.
     """
     if not callable(step_fn):
-        raise TypeError(f"step_fn must be a function w -> w (or (w, state) -> (w, state)), got "
-                        f"{type(step_fn).__name__}")
+        raise TypeError(_("step_fn must be a function w -> w (or (w, state) -> (w, state)), got "
+                          "{kind}").format(kind=type(step_fn).__name__))
     if state is None:
         def rule(w, dw, carried):
             return step_fn(w), carried
@@ -309,8 +313,8 @@ def gradient_descent(landscape: Landscape, w0, lr: float, n_steps: int) -> np.nd
     The loop of ``course_utils.loop`` with the rule ``optim.sgd_step``.
     """
     if not isinstance(landscape, Landscape):
-        raise TypeError(f"landscape must be a Landscape (e.g. rosenbrock()), got "
-                        f"{type(landscape).__name__}")
+        raise TypeError(_("landscape must be a Landscape (e.g. rosenbrock()), got {kind}").format(
+            kind=type(landscape).__name__))
     lr = arguments.positive(lr, "lr")
     w0 = landscape._points(w0, "w0")
     return _trajectory(_SGD, w0, landscape.grad_f, n_steps, {"lr": lr})

@@ -66,10 +66,10 @@ def style(i: int) -> dict:
 
 def _axes(ax, figsize=(6.0, 4.5)) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-        return ax
+        return plt.subplots(figsize=figsize)[1]
     if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+        raise TypeError(_("ax must be a matplotlib Axes or None, got {kind}").format(
+            kind=type(ax).__name__))
     return ax
 
 
@@ -80,10 +80,12 @@ def _plottable(values: np.ndarray) -> np.ndarray:
 
 def _labelled(data, name: str) -> dict:
     if not isinstance(data, Mapping):
-        raise TypeError(f"{name} must be a dict mapping a label to its data, got {type(data).__name__}")
+        raise TypeError(_("{name} must be a dict mapping a label to its data, got {kind}").format(
+            name=name, kind=type(data).__name__))
     for label in data:
         if not isinstance(label, str):
-            raise TypeError(f"{name} labels must be strings, got {label!r}")
+            raise TypeError(_("{name} labels must be strings, got {got}").format(name=name,
+                                                                                  got=repr(label)))
     return dict(data)
 
 
@@ -106,7 +108,8 @@ class PathPlot:
     def update(self, label: str, path) -> None:
         """Show a new trajectory for ``label`` (same shape convention as when plotted)."""
         if label not in self.lines:
-            raise KeyError(f"label must be one of {list(self.lines)}, got {label!r}")
+            raise KeyError(_("label must be one of {choices}, got {got}").format(
+                choices=list(self.lines), got=repr(label)))
         x, y = self.to_xy(arguments.as_array(path, "path", finite=False))
         self.lines[label].set_data(x, y)
         self.starts[label].set_data(x[:1], y[:1])
@@ -122,7 +125,8 @@ class CurvePlot:
     def update(self, label: str, curve, rescale: bool = True) -> None:
         """Show new values for ``label``; ``rescale`` refits the axis limits to the data."""
         if label not in self.lines:
-            raise KeyError(f"label must be one of {list(self.lines)}, got {label!r}")
+            raise KeyError(_("label must be one of {choices}, got {got}").format(
+                choices=list(self.lines), got=repr(label)))
         x, y = _curve_xy(curve, f"curve {label!r}")
         self.lines[label].set_data(x, y)
         if rescale:
@@ -161,14 +165,15 @@ def contour_with_paths(landscape: Landscape, paths: Mapping[str, np.ndarray] | N
         ``PathPlot`` with ``.ax``, ``.lines[label]``, ``.starts[label]`` and ``.update``.
     """
     if not isinstance(landscape, Landscape) or landscape.dim != 2:
-        raise TypeError(f"landscape must be a 2-D Landscape (e.g. rosenbrock()), got "
-                        f"{getattr(landscape, 'name', type(landscape).__name__)}")
+        raise TypeError(_("landscape must be a 2-D Landscape (e.g. rosenbrock()), got {got}"
+                          ).format(got=getattr(landscape, "name", type(landscape).__name__)))
     paths = _labelled(paths or {}, "paths")
     arrays = {}
     for label, path in paths.items():
         arr = arguments.as_array(path, f"paths[{label!r}]", ndim=2, finite=False)
         if arr.shape[1] != 2 or len(arr) == 0:
-            raise ValueError(f"paths[{label!r}] must have shape (n, 2) with n >= 1, got {arr.shape}")
+            raise ValueError(_("{name} must have shape (n, 2) with n >= 1, got {shape}").format(
+                name=f"paths[{label!r}]", shape=arr.shape))
         arrays[label] = arr
     n_levels = arguments.integer(n_levels, "n_levels", minimum=2)
     ax = _axes(ax)
@@ -208,7 +213,8 @@ def _curve_xy(curve, name: str) -> tuple[np.ndarray, np.ndarray]:
         x = arguments.as_array(curve[0], f"{name} x", ndim=1)
         y = arguments.as_array(curve[1], f"{name} y", ndim=1, finite=False)
         if x.shape != y.shape:
-            raise ValueError(f"{name} must have x and y of equal length, got {len(x)} and {len(y)}")
+            raise ValueError(_("{name} must have x and y of equal length, got {x} and {y}").format(
+                name=name, x=len(x), y=len(y)))
         return x, _plottable(y)
     y = arguments.as_array(curve, name, ndim=1, finite=False)
     return np.arange(len(y)), _plottable(y)
@@ -233,7 +239,7 @@ def loss_curves(curves: Mapping[str, np.ndarray], ax: Axes | None = None, log: b
     """
     curves = _labelled(curves, "curves")
     if not curves:
-        raise ValueError("curves must hold at least one labelled curve, got an empty dict")
+        raise ValueError(_("curves must hold at least one labelled curve, got an empty dict"))
     # Check every curve before drawing, so bad input leaves no half-made figure behind.
     data = {label: _curve_xy(curve, f"curves[{label!r}]") for label, curve in curves.items()}
     ax = _axes(ax)
@@ -259,14 +265,15 @@ def _window_1d(window, landscape, arrays) -> tuple[float, float]:
         else:
             finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()] + [np.zeros(0)])
             if finite.size == 0:
-                raise ValueError("window is needed when f is a plain function and the path has "
-                                 "no finite points")
+                raise ValueError(_("window is needed when f is a plain function and the path "
+                                   "has no finite points"))
             lo, hi = float(finite.min()), float(finite.max())
             margin = 0.2 * (hi - lo) + 0.5
             window = (lo - margin, hi + margin)
     lo, hi = (float(arguments.as_array(v, "window", ndim=0)) for v in window)
     if not lo < hi:
-        raise ValueError(f"window must be (low, high) with low < high, got {window}")
+        raise ValueError(_("window must be (low, high) with low < high, got {got}").format(
+            got=window))
     return lo, hi
 
 
@@ -290,10 +297,12 @@ def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, flo
     """
     landscape = f if isinstance(f, Landscape) else None
     if landscape is not None and landscape.dim != 1:
-        raise ValueError(f"f must be a 1-D loss; {landscape.name} has dim={landscape.dim} "
-                         "(use contour_with_paths)")
+        raise ValueError(_("f must be a 1-D loss; {landscape} has dim={dim} (use "
+                           "contour_with_paths)").format(landscape=landscape.name,
+                                                         dim=landscape.dim))
     if landscape is None and not callable(f):
-        raise TypeError(f"f must be a 1-D Landscape or a function of w, got {type(f).__name__}")
+        raise TypeError(_("f must be a 1-D Landscape or a function of w, got {kind}").format(
+            kind=type(f).__name__))
     loss = landscape.value if landscape is not None else f
     runs = _labelled(path, "path") if isinstance(path, Mapping) else {"path": path}
     arrays = {label: arguments.as_array(p, "path" if label == "path" else f"path[{label!r}]",

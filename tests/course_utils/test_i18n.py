@@ -218,3 +218,27 @@ def test_a_students_rule_returning_the_wrong_thing_is_told_in_portuguese():
     with pytest.raises(TypeError, match=r"^my_momentum deve retornar \(w, v\) como "
                                         r"optim.momentum_step, veio ndarray$"):
         rule(np.zeros(2), np.ones(2), {"lr": 0.1, "beta": 0.9})
+
+
+def test_no_function_hides_the_translator_behind_a_local_underscore():
+    """``_, ax = plt.subplots()`` in a function that also calls ``_("…")`` makes ``_`` local:
+    the message then fails with UnboundLocalError instead of reaching the student."""
+    import ast
+
+    found = []
+    for path in i18n._source_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            inner = [n for n in ast.walk(node) if n is not node and
+                     isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))]
+            nested = {id(n) for scope in inner for n in ast.walk(scope)}
+            own = [n for n in ast.walk(node) if id(n) not in nested]
+            binds = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)
+                        for n in own) or any(isinstance(n, ast.arg) and n.arg == "_" for n in own)
+            calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and
+                        n.func.id == "_" for n in own)
+            if binds and calls:
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == [], found
