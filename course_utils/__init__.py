@@ -21,6 +21,8 @@ One module per topic, each leaned on by one or more notebooks:
 - ``checks``     student-facing checks with messages that name the mistake
 - ``answer_key`` which reference answers which exercise (read by ``checks.quiet()`` and the grader)
 - ``arguments``  the argument checks every public function starts with (``arguments.positive``)
+- ``i18n``       the student's language: ``set_language("pt_BR")`` (or ``DESCENT_LANG``); every
+                 message, label and badge goes through its ``_()`` (catalogs in ``locale/``)
 
 The live explorers are a wing of their own, ``explorers/`` (one small module per explorer),
 reached in the notebooks as ``from course_utils import widgets``.
