@@ -2,10 +2,12 @@
 
 1. load the course and check the inputs (SUBMISSIONS, a working sandbox, a writable OUT);
 2. plan every (student, assignment) row (``plan``);
-3. execute the tasks side by side, each result stored as it finishes (``execute``), and write
-   each row's feedback page as it arrives (``feedback``);
+3. execute the tasks side by side, each result stored as it finishes (``execute``; on a Dask
+   cluster's workers with ``--cluster``: ``cluster``), and write each row's feedback page as
+   it arrives (``feedback``);
 4. store the run's rows beside the earlier runs' (``term``: runs add up), and from all of them
-   write ``grades.csv`` and ``tests.csv`` (``tables``), ``gradebook.db`` (``gradebook``),
+   write ``grades.csv`` and ``tests.csv`` (``tables``), ``gradebook.db`` (``gradebook``; and
+   into a shared database with ``--db``: ``database``),
    ``totals.csv`` (``totals``) and ``report.html`` (``report``); ``similarity.csv``
    (``similarity``) compares this run's answers; feedback pages of rows gone are removed.
 
