@@ -87,7 +87,7 @@ def test_a_failing_check_speaks_portuguese_with_the_named_mistake():
         checks.expect_close(got, expected, "m")
     assert str(factor.value).startswith("todas as entradas diferem pelo mesmo fator 2 (falta um "
                                         "1/2: você esqueceu de tirar a média sobre o lote?)")
-    assert "esperava 1 no índice (1,), veio 2 (erro absoluto máximo 1)" in str(factor.value)
+    assert "esperado 1 no índice (1,), obtido 2 (erro absoluto máximo 1)" in str(factor.value)
     with pytest.raises(checks.ExerciseNotReady, match="^corrija primeiro Exercício 3 acima"):
         with checks.needs("Exercício 3", "run_gd_1d"):
             raise NotImplementedError
@@ -95,7 +95,7 @@ def test_a_failing_check_speaks_portuguese_with_the_named_mistake():
 
 def test_a_failing_check_speaks_spanish():
     i18n.set_language("es")
-    with pytest.raises(checks.CheckFailure, match=r"^llegó None: ¿tu función olvidó"):
+    with pytest.raises(checks.CheckFailure, match=r"^se obtuvo None: ¿tu función olvidó"):
         checks.expect_close(None, 1.0, "w")
     with pytest.raises(checks.CheckFailure, match=r"^forma \(shape\) incorrecta"):
         checks.expect_close(np.zeros(3), np.zeros(2), "w")
@@ -174,10 +174,10 @@ def test_a_wrong_argument_is_named_in_the_notebook_language():
     from course_utils import optim
 
     i18n.set_language("pt_BR")
-    with pytest.raises(ValueError, match=r"^lr deve ser > 0, veio -1.0$"):
+    with pytest.raises(ValueError, match=r"^lr deve ser > 0, recebido -1.0$"):
         optim.sgd_step(np.zeros(2), np.ones(2), lr=-1)
     i18n.set_language("es")
-    with pytest.raises(TypeError, match=r"^lr debe ser un número real, llegó str 'x'$"):
+    with pytest.raises(TypeError, match=r"^lr debe ser un número real, se obtuvo str 'x'$"):
         optim.sgd_step(np.zeros(2), np.ones(2), lr="x")
 
 
@@ -216,7 +216,7 @@ def test_a_students_rule_returning_the_wrong_thing_is_told_in_portuguese():
     i18n.set_language("pt_BR")
     rule = loop.as_rule(my_momentum, like=optim.momentum_step)
     with pytest.raises(TypeError, match=r"^my_momentum deve retornar \(w, v\) como "
-                                        r"optim.momentum_step, veio ndarray$"):
+                                        r"optim.momentum_step, recebido ndarray$"):
         rule(np.zeros(2), np.ones(2), {"lr": 0.1, "beta": 0.9})
 
 
