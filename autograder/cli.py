@@ -36,7 +36,7 @@ from .collect import SubmissionsError
 from .course import DEFAULT_BUILD, DEFAULT_SOURCE, CourseError, build_lock, release
 from .database import DatabaseError, database_url, shown
 from .grade import GradeError, Summary, check_out, grade, load
-from .languages import LANGUAGES, edition_source, release_languages
+from .languages import LANGUAGES, edition_source, release_languages, translation_summary
 from .manual import add_commands as add_manual_commands
 from .record import STATUSES
 from .roster import SettingsError
@@ -122,8 +122,10 @@ def cmd_release(args) -> int:
         return 0 if print_released(release(course, args.build, args.out)) else 1
     ok = True
     for lang in release_languages(args.lang):
-        with edition_source(lang, args.source) as folder:
+        built: list = []
+        with edition_source(lang, args.source, built) as folder:
             ok &= print_released(release(load(folder), args.build, args.out / lang))
+        print(translation_summary(lang, built))
     return 0 if ok else 1
 
 

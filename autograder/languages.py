@@ -45,22 +45,36 @@ def submission_language(nb) -> str:
     return DEFAULT_LANGUAGE
 
 
-def build_edition_source(lang: str, source: Path, out: Path) -> Path:
+def build_edition_source(lang: str, source: Path, out: Path, built: list | None = None) -> Path:
     """``lang``'s edition of the notebooks in ``source``, written to ``out`` (English: ``source``
-    itself). Catalog entries that cannot be used are reported by ``python -m editions check``."""
+    itself). ``built`` receives an ``editions.build.Built`` per notebook: which cells are still
+    in English, and why (``python -m editions check`` says it too)."""
     if lang == DEFAULT_LANGUAGE:
         return source
     from editions.build import build_edition
 
-    build_edition(lang, out, source)
+    records = build_edition(lang, out, source)
+    if built is not None:
+        built.extend(records)
     return out
 
 
 @contextlib.contextmanager
-def edition_source(lang: str, source: Path):
+def edition_source(lang: str, source: Path, built: list | None = None):
     """A folder holding ``lang``'s edition of ``source`` for the length of the block."""
     with tempfile.TemporaryDirectory(prefix=f"descent-{lang}-") as scratch:
-        yield build_edition_source(lang, source, Path(scratch) / lang)
+        yield build_edition_source(lang, source, Path(scratch) / lang, built)
+
+
+def translation_summary(lang: str, built: list) -> str:
+    """One line: how much of an edition is translated (the rest runs in English)."""
+    translated = sum(b.translated for b in built)
+    english = sum(len(b.fallbacks) for b in built)
+    if lang == DEFAULT_LANGUAGE:
+        return f"{lang}: the English source"
+    return (f"{lang}: {translated} cells translated, {english} still in English"
+            + (f" (python -m editions build {lang} --source FOLDER lists them)" if english
+               else ""))
 
 
 class Editions(dict):

@@ -33,12 +33,14 @@ def main(argv=None) -> int:
     b = sub.add_parser("build", help="write a language's edition of the notebooks")
     b.add_argument("lang", choices=LANGUAGES)
     b.add_argument("--out", type=Path, help="folder to write (default: build/editions/LANG)")
+    b.add_argument("--source", type=Path, default=NOTEBOOKS, help="English notebooks")
     args = p.parse_args(argv)
 
     if args.command == "check":
         return run_check(args.source, args.i18n)
     if args.command == "build":
-        return run_build(args.lang, args.out or REPO / "build" / "editions" / args.lang)
+        return run_build(args.lang, args.out or REPO / "build" / "editions" / args.lang,
+                         args.source)
 
     if args.command == "extract":
         print(f"{len(extract_notebooks())} notebook catalogs extracted and merged")
@@ -83,11 +85,16 @@ def run_check(source: Path, i18n: Path) -> int:
     return 1 if report.problems else 0
 
 
-def run_build(lang: str, out: Path) -> int:
+def run_build(lang: str, out: Path, source: Path) -> int:
     from .build import build_edition
 
-    for built in build_edition(lang, out, NOTEBOOKS):
+    if not source.is_dir():
+        print(f"error: {source} is not a folder", file=sys.stderr)
+        return 2
+    for built in build_edition(lang, out, source):
         print(f"{built.path}  {built.translated} translated, {len(built.fallbacks)} in English")
+        for cell_id, why in built.fallbacks:
+            print(f"    {cell_id}: {why}")
     return 0
 
 
