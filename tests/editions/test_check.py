@@ -167,3 +167,16 @@ def test_the_course_utils_catalog_is_checked_too(course):
                         f"{LANG} course_utils {{name}} has shape {{got}}: placeholders ({{…}}, "
                         "%s) differ"], 1)
     assert len(found(f"{LANG} course_utils")[0]) == 3
+
+
+@pytest.mark.parametrize("target", ["test", "test-fast"])
+def test_make_test_runs_the_i18n_check_first(target):
+    import subprocess
+
+    from conftest import REPO
+
+    proc = subprocess.run(["make", "-n", target], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    lines = proc.stdout.splitlines()
+    check = next(i for i, line in enumerate(lines) if line.endswith("-m editions check"))
+    assert check < next(i for i, line in enumerate(lines) if "-m pytest" in line)
