@@ -186,12 +186,17 @@ def template():
 
 
 def _save(catalog, path: Path) -> None:
+    """Write a catalog as the notebooks' catalogs are written (``editions.catalogs``): no
+    ``#| msgid`` previous English, which Babel 2.18 reads back as user comments that pile up
+    on every save; a stale entry is marked fuzzy, its old translation kept."""
     from babel.messages.pofile import write_po
 
+    for message in [*catalog, *catalog.obsolete.values()]:
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as handle:
-        write_po(handle, catalog, width=0, include_previous=True, include_lineno=False,
+        write_po(handle, catalog, width=0, include_previous=False, include_lineno=False,
                  sort_by_file=True)
     tmp.replace(path)
 
