@@ -80,7 +80,7 @@ def test_a_students_rule_that_raises_is_reported_in_spanish():
     assert "tu Adam lanzó NotImplementedError: (sin mensaje: ¿ya está escrito?)" in messages
     assert explorer.controls["show_your Adam"].description == "tu Adam"
     assert explorer.controls["landscape"].value == "ill-conditioned bowl"
-    assert ("cuenco mal condicionado", "ill-conditioned bowl") in explorer.controls["landscape"].options
+    assert ("tazón mal condicionado", "ill-conditioned bowl") in explorer.controls["landscape"].options
 
 
 def test_a_schedule_named_step_is_not_a_step_of_descent():
