@@ -129,10 +129,11 @@ def _notes(name: str, result: dict) -> list[str]:
 def _cluster_notes(result: dict) -> list[str]:
     s, e, p = (result["seconds_per_notebook_core"], result["efficiency"],
                result["parent_seconds_per_notebook"])
-    return [f"Projection: T(W) = N × max(s / (W × e), p) with N = {result['config']['class']:,}, "
-            f"s = {s:.2f} s per notebook on one worker core (1-worker wall / notebooks), "
-            f"e = {e:.2f} (measured at 2 workers; 'ideal' takes e = 1) and p = {p:.3f} s of "
-            "the parent's CPU per notebook.",
+    return [f"Projection: T(W) = N × max(s / (W × e), p / R) with N = "
+            f"{result['config']['class']:,}, s = {s:.2f} s per notebook on one worker core "
+            f"(1-worker wall / notebooks), e = {e:.2f} (measured at 2 workers; 'ideal' takes "
+            f"e = 1), p = {p:.3f} s of the grading machine's CPU per notebook (mostly its "
+            "feedback page) and R grading runs side by side (1, or one per assignment).",
             f"Throughput against workers: `bench/{result['plot']}`."]
 
 

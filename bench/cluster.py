@@ -38,6 +38,7 @@ DASK = str(Path(sys.executable).with_name("dask"))
 START_SECONDS = 60
 CLASS = 2000 * 10                  # the issue's course: 2,000 students × 10 notebooks
 CORES = (10, 50, 200)              # worker cores the README projects for
+RUNS = 10                          # grading runs side by side: one per assignment
 PLOT = "cluster-throughput.png"
 
 
@@ -116,11 +117,32 @@ def grade(source: Path, work: Path, subs: Path, name: str, *extra: str) -> tuple
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def projection(per_notebook_core: float, efficiency: float, parent: float) -> dict[int, float]:
-    """Hours for ``CLASS`` notebooks on W worker cores: T(W) = N × max(s / (W × e), p), with s
-    the seconds per notebook on one worker core, e the parallel efficiency and p the parent's
-    CPU seconds per notebook (one parent feeds at most 1/p notebooks a second)."""
-    return {w: CLASS * max(per_notebook_core / (w * efficiency), parent) / 3600 for w in CORES}
+def round_trips(address: str, subs: Path, count: int = 30) -> list[float]:
+    """Milliseconds for one Dask task that sends a submitted notebook to a worker and back
+    (``copy.copy`` there: no grading), one after another: Dask's own cost per task."""
+    import copy
+
+    from distributed import Client
+
+    payload = json.loads(sorted(subs.glob("*/*.ipynb"))[0].read_text())
+    times = []
+    with Client(address, timeout=START_SECONDS) as client:
+        for _ in range(count + 3):  # the first few warm the connection up
+            started = time.perf_counter()
+            client.submit(copy.copy, payload, pure=False).result()
+            times.append((time.perf_counter() - started) * 1000)
+    return times[3:]
+
+
+def projection(per_notebook_core: float, efficiency: float, parent: float,
+               runs: int = 1) -> dict[int, float]:
+    """Hours for ``CLASS`` notebooks on W worker cores: T(W) = N × max(s / (W × e), p / R),
+    with s the seconds per notebook on one worker core, e the parallel efficiency, p the
+    parent's CPU seconds per notebook (one parent feeds at most 1/p notebooks a second) and R
+    the grading runs side by side, each with a core of its own (e.g. one per assignment, each
+    into its own OUT, all sharing the cluster and the ``--db`` gradebook)."""
+    return {w: CLASS * max(per_notebook_core / (w * efficiency), parent / runs) / 3600
+            for w in CORES}
 
 
 def plot(throughput: dict[str, dict[int, float]], path: Path) -> None:
@@ -161,8 +183,9 @@ def _timed_runs(source: Path, work: Path, subs: Path, one: Path, log) -> dict:
                 source, work, subs, f"dask{workers}", "--cluster", address)
             if workers == 2:
                 walls["one"], cpu["one"] = grade(source, work, one, "one", "--cluster", address)
+                trips = round_trips(address, subs)
         log(f"  cluster: {workers} Dask worker(s): {walls[f'dask{workers}']:.1f} s")
-    return {"walls": walls, "cpu": cpu}
+    return {"walls": walls, "cpu": cpu, "round_trips": trips}
 
 
 def run(source: Path, work: Path, plot_path: Path, log=print) -> dict:
@@ -184,9 +207,12 @@ def run(source: Path, work: Path, plot_path: Path, log=print) -> dict:
     parent = max(0.0, (cpu["dask2"] - cpu["one"]) / max(1, n - 1))
     hours = projection(per_core, efficiency, parent)
     ideal = projection(per_core, 1.0, parent)
+    split = projection(per_core, efficiency, parent, runs=RUNS)
     plot(throughput, plot_path)
     dask_tput = throughput["Dask workers (--cluster)"]
     rows = [
+        row("Dask's own cost per task: a notebook to a worker and back, no grading",
+            summarise(timed["round_trips"], "ms"), note="client → scheduler → worker → client"),
         row(f"Dask path overhead per notebook, 1 worker vs --jobs 1 ({n} notebooks)",
             summarise([(walls["dask1"] - walls["local1"]) / n], "s"),
             note="(Dask wall − local wall) / notebooks; start-up and checks included"),
@@ -198,14 +224,17 @@ def run(source: Path, work: Path, plot_path: Path, log=print) -> dict:
                  "cores with the grader and the scheduler)"),
         row("parent CPU per notebook (scoring, storing, feedback)", summarise([parent], "s"),
             note=f"one parent feeds at most {3600 / parent:,.0f} nb/h" if parent else ""),
-        *[row(f"projected: {CLASS:,} notebooks on {w} worker cores", summarise([h], "h"),
-              note=f"ideal efficiency: {ideal[w]:.2f} h") for w, h in hours.items()],
+        *[row(f"projected: {CLASS:,} notebooks on {w} worker cores, one grading run",
+              summarise([h], "h"), note=f"ideal efficiency: {ideal[w]:.2f} h; {RUNS} runs side "
+              f"by side (one per assignment): {split[w]:.2f} h") for w, h in hours.items()],
     ]
     return {"config": {"notebooks": n, "workers": [1, 2], "class": CLASS, "cores": list(CORES)},
             "rows": rows, "walls": {k: round(v, 2) for k, v in walls.items()},
+            "round_trips_ms": [round(t, 2) for t in timed["round_trips"]],
             "parent_cpu": {k: round(v, 2) for k, v in cpu.items()},
             "seconds_per_notebook_core": round(per_core, 3), "efficiency": round(efficiency, 3),
             "parent_seconds_per_notebook": round(parent, 4),
             "projected_hours": {str(w): round(h, 2) for w, h in hours.items()},
             "projected_hours_ideal": {str(w): round(h, 2) for w, h in ideal.items()},
+            f"projected_hours_{RUNS}_runs": {str(w): round(h, 2) for w, h in split.items()},
             "plot": plot_path.name}

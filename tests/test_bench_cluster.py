@@ -19,6 +19,8 @@ def test_projection_divides_the_work_by_cores_until_the_parent_is_the_limit():
     assert halved[10] == pytest.approx(4.0)
     bound = cluster.projection(per_notebook_core=3.6, efficiency=1.0, parent=0.036)
     assert bound[200] == pytest.approx(0.2) and bound[10] == pytest.approx(2.0)
+    split = cluster.projection(per_notebook_core=3.6, efficiency=1.0, parent=0.036, runs=2)
+    assert split[200] == pytest.approx(0.1)  # two parents feed twice as fast
 
 
 @pytest.mark.slow
@@ -27,8 +29,10 @@ def test_cluster_section_measures_both_paths_and_plots_them(tmp_path):
     result = cluster.run(FIXTURE_COURSE, tmp_path / "work", plot, log=lambda *_: None)
     assert result["config"]["notebooks"] == 2
     assert set(result["walls"]) == {"local1", "local2", "dask1", "dask2", "one"}
-    assert [r["unit"] for r in result["rows"]] == ["s", "s", "nb/h", "nb/h", "s", "h", "h", "h"]
+    assert [r["unit"] for r in result["rows"]] == ["ms", "s", "s", "nb/h", "nb/h", "s", "h",
+                                                   "h", "h"]
+    assert result["rows"][0]["n"] == 30 and 0 < result["rows"][0]["median"] < 5000
     hours = [r["median"] for r in result["rows"][-3:]]
     assert hours[0] >= hours[1] >= hours[2] > 0  # more cores, never slower
     assert plot.read_bytes().startswith(b"\x89PNG")
-    assert "T(W) = N × max(s / (W × e), p)" in _cluster_notes(result)[0]
+    assert "T(W) = N × max(s / (W × e), p / R)" in _cluster_notes(result)[0]
