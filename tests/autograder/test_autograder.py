@@ -84,6 +84,37 @@ def test_the_course_own_demo_cells_are_not_reported_as_added(course, released):
     assert not any("added or changed" in f for f in graft.flags), graft.flags
 
 
+@pytest.mark.parametrize("visible_test, flagged", [
+    ('expect_close(add(1.0, 2.0), 3.0, "soma(1, 2)")\npassed("soma(1, 2) == 3")', False),
+    ('expect_close(add(1.0, 2.0), 3.0, "add(1, 2)")  # comentário\npassed("add(1, 2) == 3")', False),
+    ('expect_close(add(1.0, 2.0), 4.0, "add(1, 2)")\npassed("add(1, 2) == 3")', True),
+    ('expect_close(add(1.0, 2.0), 3.0, "add(1, 2)")', True),
+])
+def test_a_test_cell_counts_as_edited_only_when_its_code_changed(course, released, visible_test,
+                                                                 flagged):
+    """A translated edition's messages and comments change when its catalog is improved during
+    the term; a student's copy from the earlier release must not be flagged for that."""
+    submitted = copy.deepcopy(released[ADD])
+    for cell in submitted.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_add_visible":
+            cell.source = visible_test
+    submitted.cells.append(nbformat.v4.new_code_cell("print('extra')"))
+    graft = transplant(course[ADD], submitted, stub_answers(course[ADD]))
+    assert any("test_add_visible edited" in f for f in graft.flags) == flagged, graft.flags
+
+
+def test_a_demo_cell_with_translated_comments_is_not_reported_as_added(course, released):
+    assignment = copy.deepcopy(course[ADD])
+    assignment.notebook.cells.append(nbformat.v4.new_code_cell("x = 1  # the course's demo"))
+    submitted = copy.deepcopy(released[ADD])
+    submitted.cells.append(nbformat.v4.new_code_cell("x = 1  # a demonstração do curso"))
+    graft = transplant(assignment, submitted, stub_answers(assignment))
+    assert not any("added or changed" in f for f in graft.flags), graft.flags
+    submitted.cells[-1].source = "x = 2  # a demonstração do curso"
+    graft = transplant(assignment, submitted, stub_answers(assignment))
+    assert any("1 code cell(s) added or changed" in f for f in graft.flags), graft.flags
+
+
 def test_missing_answer_gets_the_blank_stub_never_the_solution(course):
     empty = nbformat.v4.new_notebook()
     graft = transplant(course[ADD], empty, stub_answers(course[ADD]))
