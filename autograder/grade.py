@@ -38,7 +38,7 @@ from .report_table import term_table
 from .roster import Settings
 from .sandbox import INSTALL_BWRAP, Limits, Sandbox, bwrap_problem
 from .similarity import write_similarity
-from .tables import write_csv, write_tests_csv
+from .tables import write_csv, write_tests_csv, write_timings_csv
 from .term import prune_feedback, settings_path, store_rows, store_settings, term_rows
 from .totals import Term, manual_points, write_totals
 
@@ -148,13 +148,15 @@ def _execute(work: Plan, sandbox: Sandbox, out: Path, jobs: int, feedback: Pages
 
 def _write_outputs(course, work: Plan, rows: list[GradeRow], out: Path, sandbox: Sandbox,
                    settings: Settings, db: str | None = None) -> tuple[int, list[GradeRow]]:
-    """Store the run's rows; from every row of the term: grades.csv, tests.csv, gradebook.db,
+    """Store the run's rows; from every row of the term: grades.csv, tests.csv, timings.csv,
+    gradebook.db,
     totals.csv, report.html; similarity.csv from this run. The similar pairs and the rows."""
     store_rows(out, rows)
     store_settings(out, settings)
     everything = term_rows(course, out, settings)
     write_csv(everything, out / "grades.csv")
     write_tests_csv(everything, out / "tests.csv")
+    write_timings_csv(everything, out / "timings.csv")
     if db:  # the shared gradebook first: OUT's own one then updates the answers' digests
         write_shared_gradebook(course, everything, out, db)
     write_gradebook(course, everything, out / "gradebook.db")

@@ -39,7 +39,7 @@ GRADED, TIMEOUT, ERROR, MISSING, INVALID = "graded", "timeout", "error", "missin
 STATUSES = (GRADED, TIMEOUT, ERROR, MISSING, INVALID)
 CSV_COLUMNS = ["student_id", "name", "assignment", "language", "score", "max_score", "status",
                "reason", "late", "days_late", "penalty", "final_score", "flags", "file",
-               "submitted_at", "seconds"]
+               "submitted_at"]
 
 
 @dataclass

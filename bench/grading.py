@@ -22,7 +22,7 @@ in ``rounds`` rounds (default 3: the rows are medians):
    J at a time, no sandbox, no scoring — what executing them costs at the least.
 
 The speed-ups are (2)/(1) and, the honest one, (3)/(1) (same cores on both sides). The per-notebook overhead pairs each submission's time in (1), from
-``grades.csv`` (sandbox start to verified result, kernel included), with its time in (4): the
+``timings.csv`` (sandbox start to verified result, kernel included), with its time in (4): the
 cost of the sandbox, the worker's start-up and the result's journey — at the same parallelism.
 """
 from __future__ import annotations
@@ -147,6 +147,10 @@ def grade_ours(source: Path, work: Path, jobs: int) -> tuple[float, list[dict]]:
         raise RuntimeError(f"autograder grade failed ({done.returncode}): {done.stderr[-2000:]}")
     with open(out / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    with open(out / "timings.csv", newline="") as handle:
+        took = {(t["student_id"], t["assignment"]): t["seconds"] for t in csv.DictReader(handle)}
+    for r in rows:
+        r["seconds"] = took[r["student_id"], r["assignment"]]
     return seconds, rows
 
 
