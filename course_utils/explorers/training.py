@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import ipywidgets as ipw
 import numpy as np
@@ -13,7 +14,8 @@ from course_utils.i18n import NP_, _, pgettext
 
 SCHEDULE = "schedule"   # the gettext context of schedule names ("step" is not a step of GD)
 
-__all__ = ["training_explorer", "train_digits", "TRAINING_RULES"]
+__all__ = ["training_explorer", "train_digits", "validation_split", "TrainValidation",
+           "TRAINING_RULES"]
 
 # name -> (rule, its state beyond lr): torch's defaults, as the optim classes have them.
 TRAINING_RULES = {
@@ -26,6 +28,30 @@ TRAINING_RULES = {
 # values of ``schedule=``; shown translated
 SCHEDULES = (NP_("schedule", "constant"), NP_("schedule", "step"), NP_("schedule", "cosine"))
 WIDTHS = [8, 16, 32, 64, 128]
+
+
+class TrainValidation(NamedTuple):
+    """Notebook 09's training and validation parts of the digits; no test set on purpose."""
+
+    X_train: np.ndarray  # (1078, 64)
+    X_val: np.ndarray    # (269, 64)
+    y_train: np.ndarray  # (1078,)
+    y_val: np.ndarray    # (269,)
+
+
+def validation_split() -> TrainValidation:
+    """Notebook 09's split, line for line: ``data.load_digits(test_fraction=0.25, seed=0)``, then
+    a fixed random fifth of its training part (``default_rng(0).permutation``) for validation.
+
+    The explorer makes its choices on these digits, as the notebook does: the test set is
+    dropped here, so nothing downstream can look at it.
+    """
+    X_rest, _, y_rest, _ = data.load_digits(test_fraction=0.25, seed=0)
+    order = np.random.default_rng(0).permutation(len(X_rest))
+    n_validation = len(X_rest) // 5
+    validation, training = order[:n_validation], order[n_validation:]
+    return TrainValidation(X_rest[training], X_rest[validation], y_rest[training],
+                           y_rest[validation])
 
 
 def training_explorer(optimizer: str = "Adam", lr0: float = 0.01, batch_size: int = 64,
@@ -42,12 +68,16 @@ def training_explorer(optimizer: str = "Adam", lr0: float = 0.01, batch_size: in
     the whole run. Each change retrains (0.1–3 s), so the sliders act when released.
 
     Left: the loss of every mini-batch against the epoch (log scale); the run before the last
-    change stays as a faint line, to compare. Right: test accuracy after every epoch.
+    change stays as a faint line, to compare. Right: validation accuracy after every epoch.
+
+    The data are notebook 09's (``validation_split``): the run trains on its 1,078 training
+    digits and is measured on its 269 validation digits; the test set is never looked at, since
+    comparing runs is a choice made during training.
 
     Args:
         optimizer: one of "SGD", "SGD + momentum", "RMSprop", "Adam", "AdamW"; default "Adam".
         lr0: η₀ in [1e-4, 1]; default 0.01.
-        batch_size: one of 1, 4, 16, 64, 256 or the whole training set (1347); default 64.
+        batch_size: one of 1, 4, 16, 64, 256 or the whole training split (1078); default 64.
         schedule: "constant", "step" or "cosine"; default "cosine".
         warmup_steps: W, 0 … 200; default 0.
         hidden: hidden units, one of 8, 16, 32, 64, 128; default 64.
@@ -99,17 +129,22 @@ def one_buffer(model) -> np.ndarray:
     return flat
 
 
-def train_digits(digits, optimizer, lr0, batch_size, schedule, warmup_steps, hidden, epochs,
+def train_digits(split, optimizer, lr0, batch_size, schedule, warmup_steps, hidden, epochs,
                  seed, batches=None):
     """The loop of notebook 09: per mini-batch, lr ← schedule(t), forward, loss, backward, step.
 
-    ``digits`` is ``data.load_digits()``. Every epoch is one ``loop.descend`` over its
+    ``split`` is a ``TrainValidation`` (``validation_split()``): the run trains on its training
+    part and measures its validation part; a ``data.DigitsSplit`` is refused, so that the test
+    set cannot be taken for validation by mistake. Every epoch is one ``loop.descend`` over its
     mini-batches (``batches``: ``epoch_batches(...)`` of this run, computed here if not given),
     updating the MLP's parameters (in one buffer, ``one_buffer``) in place. Returns the loss of
-    every mini-batch (before its update), the test accuracy after every epoch (epoch 0 = before
-    training), and whether the run blew up (it then stops: NaN after).
+    every mini-batch (before its update), the validation accuracy after every epoch (epoch 0 =
+    before training), and whether the run blew up (it then stops: NaN after).
     """
-    X_train, X_test, y_train, y_test = digits
+    if not isinstance(split, TrainValidation):
+        raise TypeError(f"split must be a TrainValidation (validation_split()), got "
+                        f"{type(split).__name__}")
+    X_train, X_val, y_train, y_val = split
     model = nn.MLP((X_train.shape[1], hidden, 10), activation="relu", seed=seed)
     params = one_buffer(model)
     gradient = np.empty_like(params)  # reused every step
@@ -121,7 +156,7 @@ def train_digits(digits, optimizer, lr0, batch_size, schedule, warmup_steps, hid
         batches = epoch_batches(X_train, y_train, batch_size, epochs, seed)
     batch_losses = np.full(epochs * per_epoch, np.nan)
     accuracy = np.full(epochs + 1, np.nan)
-    accuracy[0] = model.accuracy(X_test, y_test)
+    accuracy[0] = model.accuracy(X_val, y_val)
 
     def objective(_, batch):  # the model computes with views of the buffer descend updates
         logits = model.forward(batch[0])
@@ -139,7 +174,7 @@ def train_digits(digits, optimizer, lr0, batch_size, schedule, warmup_steps, hid
             batch_losses[first:first + len(epoch_batch)] = run.losses
             if run.diverged:
                 return batch_losses, accuracy, True
-            state, accuracy[epoch + 1] = run.state, model.accuracy(X_test, y_test)
+            state, accuracy[epoch + 1] = run.state, model.accuracy(X_val, y_val)
     return batch_losses, accuracy, False
 
 
@@ -157,7 +192,7 @@ class Training(Panel):
         lr0 = arguments.positive(lr0, "lr0")
         self.epochs = arguments.integer(epochs, "epochs", minimum=1)
         self.seed = arguments.integer(seed, "seed", minimum=0)
-        self.digits = data.load_digits()
+        self.digits = validation_split()
         batch_sizes = [1, 4, 16, 64, 256, len(self.digits.X_train)]
         if batch_size not in batch_sizes:
             raise ValueError(f"batch_size must be one of {batch_sizes}, got {batch_size}")
@@ -211,9 +246,9 @@ class Training(Panel):
         ax_acc.set_ylim(0, 1.02)
         ax_acc.axhline(0.1, color="0.3", ls=":", lw=1, label=_("chance (0.1)"))
         ax_acc.set_xlabel(_("epoch"))
-        ax_acc.set_ylabel(_("test accuracy"))
-        ax_acc.set_title(_("test accuracy ({count} digits)").format(count=len(self.digits.X_test)),
-                         fontsize=10, pad=18)
+        ax_acc.set_ylabel(_("validation accuracy"))
+        ax_acc.set_title(_("validation accuracy ({count} digits)").format(
+            count=len(self.digits.X_val)), fontsize=10, pad=18)
         legend_above(ax_acc, ncol=3)
         for ax in (ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
@@ -242,7 +277,7 @@ class Training(Panel):
                                       gap(batch_losses))
         self.artists["accuracy"].set_data(np.arange(self.epochs + 1), accuracy)
         outcome = (_("<b>diverged</b> — lower η₀ or add warmup") if diverged else
-                   _("test accuracy {accuracy} after {epochs} epochs").format(
+                   _("validation accuracy {accuracy} after {epochs} epochs").format(
                        accuracy=f"{accuracy[-1]:.3f}", epochs=self.epochs))
         self.artists["status"].set_text(_("diverged — lower η₀ or add warmup") if diverged
                                         else "")
