@@ -58,6 +58,7 @@ class WarmSlots:
         self.sandbox = sandbox
         self.zygotes: dict[int, subprocess.Popen] = {}
         self.broken: set[int] = set()  # slots whose zygote could not start
+        self.busy: set[subprocess.Popen] = set()  # zygotes serving a submission right now
         self.lock = threading.Lock()
 
     def command(self, uid: int | None) -> list[str]:
@@ -106,8 +107,6 @@ class WarmSlots:
         return proc or self._start(slot, uid)
 
     def run(self, notebook: dict, slot: int, uid: int | None):
-        from .sandbox import Outcome, verify_reply
-
         limits = self.sandbox.limits
         secret = secrets.token_bytes(32)
         request = json.dumps({
@@ -120,6 +119,18 @@ class WarmSlots:
         except RuntimeError:
             self.broken.add(slot)  # the caller grades this and the slot's next ones cold
             raise
+        with self.lock:
+            self.busy.add(proc)
+        try:
+            return self._serve(proc, request, secret, slot, uid)
+        finally:
+            with self.lock:
+                self.busy.discard(proc)
+
+    def _serve(self, proc, request: bytes, secret: bytes, slot: int, uid: int | None):
+        from .sandbox import Outcome, verify_reply
+
+        limits = self.sandbox.limits
         start = time.monotonic()
         cap = 4 * limits.output_bytes + 4 * len(request) + (1 << 20)
         raw, problem, timed_out, clean = None, None, False, False
@@ -152,7 +163,12 @@ class WarmSlots:
         return Outcome(reply, False, problem, seconds)
 
     def close(self) -> None:
+        """Stop the idle zygotes, and kill the busy ones (Ctrl-C): their submissions end
+        without a result, and their threads stop them."""
         with self.lock:
             procs, self.zygotes = list(self.zygotes.values()), {}
+            busy = list(self.busy)
         for proc in procs:
             self._stop(proc, None)
+        for proc in busy:
+            kill_sandbox(proc, None)

@@ -92,6 +92,24 @@ def test_a_slot_whose_zygote_cannot_start_grades_cold(monkeypatch, tmp_path, cap
     assert "note: the warm worker did not start" in capsys.readouterr().err
 
 
+def test_cancel_kills_a_zygote_in_the_middle_of_a_submission(sandbox):
+    import threading
+    import time
+
+    assert sandbox.run(_notebook("1"), 0).reply  # the slot's zygote is up
+    outcome = []
+    runner = threading.Thread(target=lambda: outcome.append(
+        sandbox.run(_notebook("import time; time.sleep(60)"), 0)))
+    runner.start()
+    time.sleep(2)
+    cancelled = time.monotonic()
+    sandbox.cancel()
+    runner.join(30)
+    assert time.monotonic() - cancelled < 10  # not the 20 s cell timeout, nor the 60 s sleep
+    assert outcome and outcome[0].reply is None
+    assert not sandbox._warm.zygotes and not sandbox._warm.busy
+
+
 def test_autograder_warm_0_selects_the_cold_path(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_WARM", "0")
     assert Sandbox(Limits(), hide=[])._warm is None
