@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -40,6 +41,29 @@ STAR_FACTS = {
 
 def _load(path):
     return nbformat.read(path, as_version=4)
+
+
+@pytest.fixture(scope="session")
+def run_notebook():
+    """Runs a notebook as ``grade`` and ``validate`` do: in a warm sandbox slot (the imports done
+    once, a fresh forked process per notebook), one slot per xdist worker so that each is pinned
+    to a core of its own; plain nbclient where bubblewrap cannot sandbox."""
+    from autograder.sandbox import Limits, Sandbox, have_bwrap
+
+    if not have_bwrap():
+        yield nbtools.execute
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]
+    slot = int(worker) if worker.isdigit() else 0
+    box = Sandbox(Limits(timeout=300, output_bytes=100_000_000), hide=[])
+
+    def run(nb, _work):
+        outcome = box.run(nb, slot)
+        assert outcome.reply, outcome.problem
+        assert not outcome.reply["failure"], outcome.reply["failure"]
+        return nbformat.from_dict(outcome.reply["notebook"])
+    yield run
+    box.close()
 
 
 def _code(nb):
@@ -107,10 +131,10 @@ def test_no_helper_function_is_defined_in_two_notebooks():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
-def test_source_notebook_runs_clean_with_full_marks(path, tmp_path, jupyter_env):
+def test_source_notebook_runs_clean_with_full_marks(path, tmp_path, jupyter_env, run_notebook):
     work = tmp_path / "run"
     work.mkdir()
-    nb = nbtools.execute(_load(path), work)
+    nb = run_notebook(_load(path), work)
     errors = nbtools.other_errors(nb)
     assert not errors, f"cells outside the tests raised: {errors}"
     failed = [(r.grade_id, r.message) for r in nbtools.test_results(nb) if not r.passed]
@@ -164,10 +188,10 @@ def test_release_leaks_no_solution_or_hidden_test(path, release_dir):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
-def test_release_notebook_scores_zero(path, release_dir, tmp_path, jupyter_env):
+def test_release_notebook_scores_zero(path, release_dir, tmp_path, jupyter_env, run_notebook):
     work = tmp_path / "run"
     work.mkdir()
-    nb = nbtools.execute(_load(release_dir / path.name), work)
+    nb = run_notebook(_load(release_dir / path.name), work)
     results = nbtools.test_results(nb)
     assert results, "no autograded test cells in the release"
     passing = [r.grade_id for r in results if r.passed]
