@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import distributed  # noqa: F401  (before dask.config.set: see the kill test)
 import pytest
 
 import small_class
@@ -167,6 +168,9 @@ def test_a_submission_that_kills_every_worker_ends_as_an_error_row(tmp_path):
 
     done = {}
     sandbox = Sandbox(Limits(timeout=60), hide=[tmp_path], use_bwrap=True, warm=False)
+    # distributed is imported at the top: had its first import happened inside this block, the
+    # block's exit would delete the whole "distributed" config it did not see before, and every
+    # later Dask call in this process would fail with KeyError: 'distributed'.
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         execute_on_cluster(tasks, sandbox, tmp_path / "out", "local", 2,
                            lambda task, result, stored: done.setdefault(
