@@ -277,6 +277,19 @@ def _window_1d(window, landscape, arrays) -> tuple[float, float]:
     return lo, hi
 
 
+def _loss_1d(f):
+    """(the 1-D landscape or None, the function L(w)) of ``curve_with_path_1d``'s ``f``."""
+    landscape = f if isinstance(f, Landscape) else None
+    if landscape is not None and landscape.dim != 1:
+        raise ValueError(_("f must be a 1-D loss; {landscape} has dim={dim} (use "
+                           "contour_with_paths)").format(landscape=landscape.name,
+                                                         dim=landscape.dim))
+    if landscape is None and not callable(f):
+        raise TypeError(_("f must be a 1-D Landscape or a function of w, got {kind}").format(
+            kind=type(f).__name__))
+    return landscape, (landscape.value if landscape is not None else f)
+
+
 def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, float] | None = None,
                        title: str | None = None, n_grid: int = 400,
                        legend_loc: str = "upper right") -> PathPlot:
@@ -295,15 +308,7 @@ def curve_with_path_1d(f, path, ax: Axes | None = None, window: tuple[float, flo
         ``PathPlot``; ``update(label, path)`` moves a run (the label is "path" when ``path``
         was a single array).
     """
-    landscape = f if isinstance(f, Landscape) else None
-    if landscape is not None and landscape.dim != 1:
-        raise ValueError(_("f must be a 1-D loss; {landscape} has dim={dim} (use "
-                           "contour_with_paths)").format(landscape=landscape.name,
-                                                         dim=landscape.dim))
-    if landscape is None and not callable(f):
-        raise TypeError(_("f must be a 1-D Landscape or a function of w, got {kind}").format(
-            kind=type(f).__name__))
-    loss = landscape.value if landscape is not None else f
+    landscape, loss = _loss_1d(f)
     runs = _labelled(path, "path") if isinstance(path, Mapping) else {"path": path}
     arrays = {label: arguments.as_array(p, "path" if label == "path" else f"path[{label!r}]",
                                     ndim=1, finite=False) for label, p in runs.items()}
