@@ -1,5 +1,7 @@
 """Shared test set-up: headless plotting, one thread per worker, isolated Jupyter folders."""
+import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +25,27 @@ FIXTURE_COURSE = TESTS / "fixtures" / "notebooks"   # a two-notebook course for 
 for _helpers in (TESTS, TESTS / "course_utils"):
     if str(_helpers) not in sys.path:
         sys.path.insert(0, str(_helpers))
+
+
+def load_corpus_builder():
+    """``tests/submissions/build_corpus.py`` (the hostile corpus: attacks, leftovers, fork bomb)
+    as a module; it is a script of that folder, not a package."""
+    spec = importlib.util.spec_from_file_location(
+        "build_corpus", TESTS / "submissions" / "build_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def release_course(tmp_path: Path) -> Path:
+    """``python -m autograder release`` of the real course into ``tmp_path/release`` (its own
+    build folder: tests running side by side never share one). Returns the release folder."""
+    release = tmp_path / "release"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(release),
+                           "--build", str(tmp_path / "build")],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return release
 
 
 def pytest_configure(config):

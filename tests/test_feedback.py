@@ -22,7 +22,7 @@ import matplotlib
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, REPO
+from conftest import NOTEBOOKS, REPO, release_course
 from course_utils import checks
 
 matplotlib.use("Agg")
@@ -304,11 +304,7 @@ def test_a_kernel_shows_the_cell_line_and_the_diagnosis_only(tmp_path, jupyter_e
 
 @pytest.mark.slow
 def test_validate_on_the_release_shows_the_diagnosis_with_the_course_config(tmp_path, jupyter_env):
-    release = tmp_path / "release"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(release),
-                           "--build", str(tmp_path / "build")],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    release = release_course(tmp_path)
     assert (release / "nbgrader_config.py").read_text() == (NOTEBOOKS / "nbgrader_config.py").read_text()
     path = release / "01_gradient_descent_1d.ipynb"
     solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _notebook("01")[0].cells

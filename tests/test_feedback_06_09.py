@@ -24,7 +24,7 @@ import matplotlib
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, REPO
+from conftest import NOTEBOOKS, REPO, release_course
 from test_feedback import expect_diagnosis
 
 matplotlib.use("Agg")
@@ -258,11 +258,7 @@ def test_09_the_race_asks_for_exercise_2_and_its_plot_for_the_race():
 
 @pytest.mark.slow
 def test_08_validate_on_the_release_shows_each_diagnosis(tmp_path, jupyter_env):
-    release = tmp_path / "release"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(release),
-                           "--build", str(tmp_path / "build")],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    release = release_course(tmp_path)
     solutions = {_grade_id(c): c.source for c in nbformat.read(NB08, as_version=4).cells
                  if c.metadata.get("nbgrader", {}).get("solution")}
     wrong = {"step_lr": STEP_LR_NOT_FLOORED, "inverse_sqrt_lr": INVERSE_SQRT_MATH}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import sqlite3
 import time
 from pathlib import Path
@@ -18,22 +17,14 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import load_course, release
-from conftest import FIXTURE_COURSE, REPO
+from conftest import FIXTURE_COURSE, REPO, load_corpus_builder
 
 TIMEOUT = "10"
 
 pytestmark = pytest.mark.slow
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location(
-        "build_corpus", REPO / "tests" / "submissions" / "build_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _load_builder()
+builder = load_corpus_builder()
 
 
 def _sha(path: Path) -> str:

@@ -4,7 +4,6 @@ test_autograder_corpus.py; here the slot is driven directly, so each test also c
 victim really ran in the attacker's zygote (not in a sandbox replaced in between)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import stat
 import sys
@@ -13,21 +12,13 @@ import nbformat
 import pytest
 
 from autograder.sandbox import Limits, Sandbox, have_bwrap
-from conftest import REPO
+from conftest import load_corpus_builder
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not have_bwrap(), reason="bubblewrap cannot sandbox here")]
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location(
-        "build_corpus", REPO / "tests" / "submissions" / "build_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _builder()
+builder = load_corpus_builder()
 
 
 def _notebook(*sources: str) -> dict:
