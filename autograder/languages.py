@@ -18,17 +18,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from course_utils.i18n import LANGUAGES, known_language
+
 from .course import Assignment, load_course
 
-LANGUAGES = ("en", "pt_BR", "es")
 DEFAULT_LANGUAGE = "en"
 _SET_LANGUAGE = re.compile(r"set_language\(\s*['\"]([A-Za-z_-]+)['\"]\s*\)")
-_ALIASES = {lang.lower().replace("_", "-"): lang for lang in LANGUAGES}
-
-
-def known_language(value: object) -> str | None:
-    """``"pt_BR"`` for "pt_BR", "pt-br" or "PT_br"; None for anything else."""
-    return _ALIASES.get(str(value).strip().lower().replace("_", "-"))
 
 
 def submission_language(nb) -> str:

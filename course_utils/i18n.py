@@ -33,7 +33,7 @@ import contextvars
 import os
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "set_language", "language", "using", "_", "ngettext", "pgettext", "N_",
+__all__ = ["LANGUAGES", "known_language", "set_language", "language", "using", "_", "ngettext", "pgettext", "N_",
            "NP_"]
 
 LANGUAGES = ("en", "pt_BR", "es")
@@ -46,14 +46,14 @@ _override: contextvars.ContextVar[str | None] = contextvars.ContextVar("descent_
 _catalogs: dict[str, tuple[dict, object]] = {}   # lang -> (messages, plural index function)
 
 
-def _normalise(lang: str) -> str | None:
+def known_language(lang: object) -> str | None:
     """"pt_BR" from "pt_BR", "pt-br" or "PT_br"; None if it is not one of ``LANGUAGES``."""
     key = str(lang).strip().replace("-", "_").lower()
     return next((choice for choice in LANGUAGES if choice.lower() == key), None)
 
 
 def _checked(lang: str) -> str:
-    found = _normalise(lang)
+    found = known_language(lang)
     if found is None:
         raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
     return found
@@ -68,7 +68,7 @@ def set_language(lang: str) -> None:
 def language() -> str:
     """The language in use: ``using``'s, else ``set_language``'s, else ``DESCENT_LANG``'s,
     else "en"."""
-    return _override.get() or _chosen or _normalise(os.environ.get(ENV, "")) or "en"
+    return _override.get() or _chosen or known_language(os.environ.get(ENV, "")) or "en"
 
 
 @contextlib.contextmanager

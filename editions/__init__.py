@@ -16,11 +16,12 @@ Translators work in worksheets, plain text with no escaping (LaTeX keeps its bac
 """
 from pathlib import Path
 
+from course_utils.i18n import LANGUAGES  # the one list of editions
+
 REPO = Path(__file__).resolve().parents[1]
 I18N = REPO / "i18n"
 NOTEBOOKS = REPO / "notebooks"
 SOURCE_LANGUAGE = "en"
-LANGUAGES = ("en", "pt_BR", "es")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 LANGUAGE_NAMES = {"en": "English", "pt_BR": "Português (Brasil)", "es": "Español"}
 

@@ -7,7 +7,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-_MAGIC = re.compile(r"^\s*[%!]")
+MAGIC = re.compile(r"^\s*[%!]")   # an IPython magic or shell line, not Python
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -21,7 +21,7 @@ class Unit:
 
 def python_tokens(source: str) -> list[tokenize.TokenInfo]:
     """Tokens of a code cell, IPython magics (``%matplotlib inline``) blanked out."""
-    lines = ["\n" if _MAGIC.match(line) else line for line in source.splitlines(keepends=True)]
+    lines = ["\n" if MAGIC.match(line) else line for line in source.splitlines(keepends=True)]
     try:
         return list(tokenize.generate_tokens(io.StringIO("".join(lines)).readline))
     except (tokenize.TokenError, SyntaxError):

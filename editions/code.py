@@ -27,9 +27,8 @@ import re
 import tokenize
 from collections import Counter
 
-from .cells import python_tokens
+from .cells import MAGIC, python_tokens
 
-_MAGIC = re.compile(r"^\s*[%!]")   # the same rule as cells.python_tokens
 MARKER = re.compile(r"###\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS)")
 _PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
 _PREFIX = re.compile(r"^([A-Za-z]*)('''|\"\"\"|'|\")")
@@ -44,7 +43,7 @@ DISPLAY_CALLS = {"print", "set_title", "set_xlabel", "set_ylabel", "set_zlabel",
 
 
 def magic_lines(source: str) -> list[str]:
-    return [line.strip() for line in source.splitlines() if _MAGIC.match(line)]
+    return [line.strip() for line in source.splitlines() if MAGIC.match(line)]
 
 
 def markers(source: str) -> list[str]:
